@@ -1,0 +1,1 @@
+"""The application layer: HTTP controllers, use-case services, the DI container and the CLI."""

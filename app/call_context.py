@@ -1,0 +1,17 @@
+"""Who is calling and under what limits: built once per request by the controller."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class CallContext:
+    request_id: str
+    tenant: str
+    feature: str
+    deadline: float  # monotonic clock reading after which no attempt may start or run
+    tier_hint: str | None = None
+    cache_control: str | None = None
+    max_cost_usd: str | None = None
+    traceparent: str | None = None

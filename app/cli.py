@@ -1,0 +1,106 @@
+"""The `tiergate` command: serve, sim, check-config."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from collections.abc import Sequence
+
+logger = logging.getLogger("tiergate")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    return int(args.handler(args))
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="tiergate", description="Cost-aware LLM gateway")
+    commands = parser.add_subparsers(required=True, metavar="COMMAND")
+
+    serve = commands.add_parser("serve", help="run the gateway")
+    serve.add_argument("--config", help="YAML file merged over the bundled default")
+    serve.add_argument("--host")
+    serve.add_argument("--port", type=int)
+    serve.add_argument("--workers", type=int, default=1)
+    serve.add_argument("--log-level", default="info")
+    serve.set_defaults(handler=_serve)
+
+    sim = commands.add_parser("sim", help="run the standalone simulated upstream")
+    sim.add_argument("--config", help="take the catalog from this gateway config")
+    sim.add_argument("--host", default="127.0.0.1")
+    sim.add_argument("--port", type=int, default=9100)
+    sim.add_argument("--seed", type=int, default=0)
+    sim.add_argument("--latency-scale", type=float, default=1.0)
+    sim.add_argument("--faults", help="fault book as JSON text or a path to a JSON file")
+    sim.add_argument("--name", default="sim")
+    sim.set_defaults(handler=_sim)
+
+    check = commands.add_parser("check-config", help="validate a config file without starting")
+    check.add_argument("file")
+    check.set_defaults(handler=_check_config)
+    return parser
+
+
+def _serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from app.upstream_factory import uses_simulator
+    from infra.config_loader import ConfigError, load_settings
+    from infra.logging_setup import configure_logging
+
+    configure_logging(args.log_level)
+    try:
+        settings = load_settings(args.config)
+    except ConfigError as exc:
+        print(f"tiergate: {exc}", file=sys.stderr)
+        return 2
+    host = args.host or settings.server.host
+    port = args.port if args.port is not None else settings.server.port
+    if uses_simulator(settings):
+        logger.warning("no upstream API key configured: serving from the in-process simulator")
+    if args.config:
+        os.environ["TIERGATE_CONFIG"] = args.config
+    uvicorn.run(
+        "app.factory:app_from_environment",
+        factory=True,
+        workers=args.workers,
+        host=host,
+        port=port,
+        loop="uvloop",
+        http="httptools",
+        access_log=False,
+        log_level=args.log_level,
+        lifespan="on",
+    )
+    return 0
+
+
+def _sim(args: argparse.Namespace) -> int:
+    from adapters.simulator.__main__ import run_from_cli
+
+    return run_from_cli(
+        host=args.host, port=args.port, seed=args.seed, latency_scale=args.latency_scale,
+        faults=args.faults, name=args.name, config=args.config,
+    )
+
+
+def _check_config(args: argparse.Namespace) -> int:
+    from infra.catalog_builder import build_catalog
+    from infra.config_loader import ConfigError, load_settings
+
+    try:
+        settings = load_settings(args.file)
+        catalog = build_catalog(settings)
+    except ConfigError as exc:
+        print(f"{args.file}: {exc}", file=sys.stderr)
+        return 1
+    print(f"{args.file}: ok ({len(catalog)} models, {len(settings.upstreams)} upstreams)")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""HTTP controllers: convert, call one service method, return."""

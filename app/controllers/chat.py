@@ -1,0 +1,34 @@
+"""POST /v1/chat/completions."""
+
+from __future__ import annotations
+
+from litestar import Controller, Request, Response, post
+from litestar.response import Stream
+
+from app.openapi import json_body_operation
+from app.request_context import call_context
+from app.schemas import ChatCompletionRequest
+from app.services.chat import ChatService
+from app.services.results import ChatStream
+
+
+class ChatController(Controller):
+    path = "/v1/chat/completions"
+    tags = ["chat"]
+
+    @post(
+        status_code=200,
+        operation_class=json_body_operation(ChatCompletionRequest),
+        summary="Create a chat completion (OpenAI-compatible, streaming or not)",
+    )
+    async def create(
+        self,
+        request: Request[object, object, object],
+        body: bytes,
+        chat_service: ChatService,
+        request_timeout_s: float,
+    ) -> Response[bytes] | Stream:
+        outcome = await chat_service.handle(body, call_context(request, timeout_s=request_timeout_s))
+        if isinstance(outcome, ChatStream):
+            return Stream(outcome.events, media_type="text/event-stream", headers=outcome.headers)
+        return Response(outcome.body, media_type="application/json", headers=outcome.headers)

@@ -1,0 +1,16 @@
+"""GET /v1/models."""
+
+from __future__ import annotations
+
+from litestar import Controller, get
+
+from app.model_listing import ModelList
+
+
+class ModelsController(Controller):
+    path = "/v1/models"
+    tags = ["models"]
+
+    @get(summary="List catalog models and route names")
+    async def list_models(self, model_list: ModelList) -> ModelList:
+        return model_list

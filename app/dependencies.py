@@ -1,0 +1,66 @@
+"""The bridge between the DI container and Litestar: resolved once at start-up, served per request.
+
+dependency-injector has no Litestar integration (see DESIGN section 9), so the lifespan awaits
+the container's providers once and stores the results on `app.state`; handlers receive them
+through plain `litestar.di.Provide` callables.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any, cast
+
+from litestar import Litestar
+from litestar.datastructures import State
+from litestar.di import Provide
+
+from app.container import Container
+from app.model_listing import ModelList
+from app.readiness import Readiness
+from app.services.chat import ChatService
+
+
+async def _resolved(value: Any) -> Any:
+    return await value if inspect.isawaitable(value) else value
+
+
+def container_lifespan(container: Container):  # type: ignore[no-untyped-def]
+    @asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        await _resolved(container.init_resources())
+        try:
+            app.state.chat_service = await _resolved(container.chat_service())
+            app.state.model_list = await _resolved(container.model_list())
+            app.state.readiness = await _resolved(container.readiness())
+            app.state.request_timeout_s = container.settings().server.request_timeout_s
+            yield
+        finally:
+            await _resolved(container.shutdown_resources())
+
+    return lifespan
+
+
+def provide_chat_service(state: State) -> ChatService:
+    return cast(ChatService, state.chat_service)
+
+
+def provide_model_list(state: State) -> ModelList:
+    return cast(ModelList, state.model_list)
+
+
+def provide_readiness(state: State) -> Readiness:
+    return cast(Readiness, state.readiness)
+
+
+def provide_request_timeout(state: State) -> float:
+    return cast(float, state.request_timeout_s)
+
+
+DEPENDENCIES = {
+    "chat_service": Provide(provide_chat_service, sync_to_thread=False),
+    "model_list": Provide(provide_model_list, sync_to_thread=False),
+    "readiness": Provide(provide_readiness, sync_to_thread=False),
+    "request_timeout_s": Provide(provide_request_timeout, sync_to_thread=False),
+}

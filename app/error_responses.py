@@ -1,0 +1,111 @@
+"""The one table from errors to HTTP responses in OpenAI's error shape. Never a stack trace."""
+
+from __future__ import annotations
+
+import logging
+import math
+
+import msgspec
+from litestar import Request, Response
+from litestar.exceptions import HTTPException, ValidationException
+
+from app.schemas import ErrorBody, ErrorDetail
+from domain import errors
+
+logger = logging.getLogger(__name__)
+_encoder = msgspec.json.Encoder()
+
+# (status, OpenAI error type), most specific class first.
+_ERROR_TABLE: tuple[tuple[type[errors.GatewayError], int, str], ...] = (
+    (errors.InvalidRequest, 400, "invalid_request_error"),
+    (errors.ModelNotFound, 404, "invalid_request_error"),
+    (errors.AuthenticationFailed, 401, "authentication_error"),
+    (errors.BudgetExceeded, 429, "insufficient_quota"),
+    (errors.RateLimited, 429, "rate_limit_error"),
+    (errors.NoCandidateAvailable, 503, "service_unavailable"),
+    (errors.UpstreamTimeout, 504, "timeout_error"),
+    (errors.UpstreamError, 502, "upstream_error"),
+    (errors.GatewayError, 500, "server_error"),
+)
+
+_CLIENT_STATUS_TYPES = {
+    400: "invalid_request_error",
+    401: "authentication_error",
+    403: "permission_error",
+    404: "invalid_request_error",
+    405: "invalid_request_error",
+    413: "invalid_request_error",
+    415: "invalid_request_error",
+    429: "rate_limit_error",
+}
+
+
+def error_response(
+    status: int, message: str, *, error_type: str, code: str | None, param: str | None = None,
+    headers: dict[str, str] | None = None,
+) -> Response[bytes]:
+    body = ErrorBody(error=ErrorDetail(message=message, type=error_type, param=param, code=code))
+    return Response(
+        _encoder.encode(body), status_code=status, media_type="application/json", headers=headers
+    )
+
+
+def gateway_error_response(exc: errors.GatewayError) -> Response[bytes]:
+    status, error_type = _status_of(exc)
+    headers: dict[str, str] = {}
+    retry_after = getattr(exc, "retry_after_s", None)
+    if status in (429, 503):
+        headers["retry-after"] = str(max(1, math.ceil(retry_after or 1)))
+    return error_response(
+        status, exc.message, error_type=error_type, code=exc.code, param=exc.param, headers=headers
+    )
+
+
+def handle_gateway_error(_: Request[object, object, object], exc: Exception) -> Response[bytes]:
+    assert isinstance(exc, errors.GatewayError)
+    return gateway_error_response(exc)
+
+
+def handle_http_exception(_: Request[object, object, object], exc: Exception) -> Response[bytes]:
+    assert isinstance(exc, HTTPException)
+    status = exc.status_code
+    if status >= 500:
+        return handle_unexpected(_, exc)
+    param = None
+    if isinstance(exc, ValidationException) and isinstance(exc.extra, list) and exc.extra:
+        first = exc.extra[0]
+        param = first.get("key") if isinstance(first, dict) else None
+    return error_response(
+        status,
+        exc.detail,
+        error_type=_CLIENT_STATUS_TYPES.get(status, "invalid_request_error"),
+        code=_http_code(status),
+        param=param,
+    )
+
+
+def handle_unexpected(_: Request[object, object, object], exc: Exception) -> Response[bytes]:
+    logger.error("unhandled error: %s", type(exc).__name__, exc_info=exc)
+    return error_response(
+        500, "The gateway hit an internal error.", error_type="server_error", code="internal_error"
+    )
+
+
+def _status_of(exc: errors.GatewayError) -> tuple[int, str]:
+    if isinstance(exc, errors.UpstreamHTTPError) and exc.status in (400, 404, 413, 422):
+        # The upstream judged the request itself; relay its verdict rather than blame it.
+        return exc.status, "invalid_request_error"
+    for error_class, status, error_type in _ERROR_TABLE:
+        if isinstance(exc, error_class):
+            return status, error_type
+    return 500, "server_error"
+
+
+def _http_code(status: int) -> str:
+    return {
+        404: "not_found",
+        405: "method_not_allowed",
+        413: "request_too_large",
+        415: "unsupported_media_type",
+        429: "rate_limit_exceeded",
+    }.get(status, "invalid_request")

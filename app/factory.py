@@ -1,0 +1,43 @@
+"""create_app: the Litestar application around a (possibly pre-overridden) container."""
+
+from __future__ import annotations
+
+from litestar import Litestar
+from litestar.exceptions import HTTPException
+from litestar.openapi import OpenAPIConfig
+
+from app.container import Container
+from app.controllers.chat import ChatController
+from app.controllers.health import HealthController
+from app.controllers.models import ModelsController
+from app.dependencies import DEPENDENCIES, container_lifespan
+from app.error_responses import handle_gateway_error, handle_http_exception, handle_unexpected
+from domain.errors import GatewayError
+from infra.config_loader import load_settings
+from infra.logging_setup import configure_logging
+from infra.settings import Settings
+
+
+def create_app(container: Container | None = None, *, settings: Settings | None = None) -> Litestar:
+    if container is None:
+        container = Container(settings=settings or Settings())
+    server = container.settings().server
+    return Litestar(
+        route_handlers=[ChatController, ModelsController, HealthController],
+        dependencies=DEPENDENCIES,
+        lifespan=[container_lifespan(container)],
+        exception_handlers={
+            GatewayError: handle_gateway_error,
+            HTTPException: handle_http_exception,
+            Exception: handle_unexpected,
+        },
+        request_max_body_size=server.max_body_bytes,
+        openapi_config=OpenAPIConfig(title="tiergate", version="0.1.0", path="/schema"),
+        debug=False,
+    )
+
+
+def app_from_environment() -> Litestar:
+    """Entry point for uvicorn workers: settings from TIERGATE_CONFIG and TIERGATE_* variables."""
+    configure_logging()
+    return create_app(settings=load_settings())

@@ -1,0 +1,22 @@
+"""What the chat service hands back to the controller."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class ChatReply:
+    """A whole completion: the upstream's JSON body, returned untouched, and our headers."""
+
+    body: bytes
+    headers: dict[str, str]
+
+
+@dataclass(frozen=True, slots=True)
+class ChatStream:
+    """An SSE stream already opened upstream; `events` yields framed `data:` events."""
+
+    events: AsyncIterator[bytes]
+    headers: dict[str, str]

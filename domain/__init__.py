@@ -1,0 +1,1 @@
+"""Pure rules of tiergate: catalog, pricing, routing, budgets. Standard library only, no I/O."""
