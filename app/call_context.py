@@ -15,3 +15,4 @@ class CallContext:
     cache_control: str | None = None
     max_cost_usd: str | None = None
     traceparent: str | None = None
+    allow_fallback: bool = True

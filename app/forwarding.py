@@ -11,6 +11,7 @@ _raw_fields_decoder = msgspec.json.Decoder(dict[str, msgspec.Raw])
 _request_decoder = msgspec.json.Decoder(ChatCompletionRequest)
 _encoder = msgspec.json.Encoder()
 _INCLUDE_USAGE = msgspec.Raw(b'{"include_usage":true}')
+_TRUE = msgspec.Raw(b"true")
 
 RawFields = dict[str, msgspec.Raw]
 
@@ -28,15 +29,25 @@ def parse_chat_request(body: bytes) -> tuple[ChatCompletionRequest, RawFields]:
     return request, raw_fields
 
 
-def upstream_body(raw_fields: RawFields, *, model_id: str, stream: bool) -> bytes:
-    """The request as the upstream sees it: the caller's fields untouched except `model`.
+def upstream_body(
+    raw_fields: RawFields, *, model_id: str, stream: bool, output_limit: int | None = None
+) -> bytes:
+    """The request as the upstream sees it: the caller's fields untouched except `model`,
+    the output cap the route imposes, and `stream`/`stream_options`.
 
     Streams always ask the upstream for the final usage chunk, because cost comes from it.
     """
     fields = dict(raw_fields)
     fields["model"] = msgspec.Raw(_encoder.encode(model_id))
+    if output_limit is not None:
+        field = "max_completion_tokens" if "max_completion_tokens" in fields else "max_tokens"
+        fields[field] = msgspec.Raw(_encoder.encode(output_limit))
     if stream:
+        fields["stream"] = _TRUE
         fields["stream_options"] = _INCLUDE_USAGE
+    else:
+        fields.pop("stream", None)
+        fields.pop("stream_options", None)
     return _encoder.encode(fields)
 
 

@@ -21,4 +21,5 @@ def call_context(request: Request[object, object, object], *, timeout_s: float) 
         cache_control=headers.get("x-tiergate-cache"),
         max_cost_usd=headers.get("x-tiergate-max-cost-usd"),
         traceparent=headers.get("traceparent"),
+        allow_fallback=headers.get("x-tiergate-fallback", "").lower() not in ("off", "none", "0"),
     )

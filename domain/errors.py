@@ -18,6 +18,10 @@ class InvalidRequest(GatewayError):
     code = "invalid_request"
 
 
+class ContextLengthExceeded(InvalidRequest):
+    code = "context_length_exceeded"
+
+
 class ModelNotFound(GatewayError):
     code = "model_not_found"
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -48,3 +49,18 @@ class ChatUpstream(Protocol):
     async def open_stream(self, call: UpstreamCall) -> UpstreamStream: ...
 
     async def embed(self, call: UpstreamCall) -> UpstreamReply: ...
+
+
+class BreakerRegistry(Protocol):
+    """Circuit breakers per (upstream, model).
+
+    `admits` answers whether a call may start now (closed, or half-open with no probe in
+    flight); `guard` wraps one attempt and records its outcome. Cancellation and client
+    disconnects never count as failures.
+    """
+
+    def admits(self, upstream: str, model: str) -> bool: ...
+
+    def guard(self, upstream: str, model: str) -> AbstractAsyncContextManager[None]: ...
+
+    def states(self) -> dict[tuple[str, str], str]: ...

@@ -61,10 +61,11 @@ def _merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
 def _apply_env(data: dict[str, Any], env: Mapping[str, str]) -> dict[str, Any]:
     data = dict(data)
     server = dict(data.get("server") or {})
-    if "TIERGATE_HOST" in env:
-        server["host"] = env["TIERGATE_HOST"]
-    if "TIERGATE_PORT" in env:
-        server["port"] = _as_int("TIERGATE_PORT", env["TIERGATE_PORT"])
+    # Not TIERGATE_PORT: Kubernetes service links define that for a Service named tiergate.
+    if "TIERGATE_SERVER_HOST" in env:
+        server["host"] = env["TIERGATE_SERVER_HOST"]
+    if "TIERGATE_SERVER_PORT" in env:
+        server["port"] = _as_int("TIERGATE_SERVER_PORT", env["TIERGATE_SERVER_PORT"])
     data["server"] = server
     if "TIERGATE_UPSTREAM_MODE" in env:
         data["upstream_mode"] = env["TIERGATE_UPSTREAM_MODE"]

@@ -62,6 +62,45 @@ class ModelSettings(_Strict):
     description: str = ""
 
 
+class RouteSettings(_Strict):
+    candidates: list[str]
+    tier: Literal["economy", "standard", "premium"]
+    max_output_tokens: PositiveInt | None = None
+    cascade: bool = False
+
+
+class KeywordRuleSettings(_Strict):
+    keywords: list[str]
+    route: str
+
+
+class RoutingSettings(_Strict):
+    routes: dict[str, RouteSettings] = {}
+    task_routes: dict[str, str] = {}
+    capability_routes: dict[str, str] = {}
+    keyword_rules: list[KeywordRuleSettings] = []
+    long_context_tokens: PositiveInt = 8_000
+    long_context_route: str | None = None
+    very_long_context_tokens: PositiveInt = 100_000
+    very_long_context_route: str | None = None
+    economy_below: Annotated[float, Meta(ge=0, le=1)] = 0.35
+    premium_from: Annotated[float, Meta(ge=0, le=1)] = 0.70
+    default_output_tokens: PositiveInt = 1024
+
+
+class ResilienceSettings(_Strict):
+    max_attempts_per_model: PositiveInt = 3
+    base_delay_s: Annotated[float, Meta(ge=0)] = 0.2
+    max_delay_s: Annotated[float, Meta(ge=0)] = 8.0
+    max_retry_after_s: Annotated[float, Meta(ge=0)] = 30.0
+    retry_budget_ratio: Annotated[float, Meta(ge=0)] = 0.2
+    retry_budget_window_s: PositiveFloat = 10.0
+    retry_budget_min_per_window: Annotated[int, Meta(ge=0)] = 10
+    breaker_fail_max: PositiveInt = 5
+    breaker_reset_timeout_s: PositiveFloat = 30.0
+    upstream_cooldown_s: PositiveFloat = 30.0
+
+
 class Settings(_Strict):
     server: ServerSettings = msgspec.field(default_factory=ServerSettings)
     # auto: the simulator unless some upstream has an API key available.
@@ -70,3 +109,5 @@ class Settings(_Strict):
     simulator: SimulatorSettings = msgspec.field(default_factory=SimulatorSettings)
     baseline_model: str = "gpt-4o"
     catalog: list[ModelSettings] = []
+    routing: RoutingSettings = msgspec.field(default_factory=RoutingSettings)
+    resilience: ResilienceSettings = msgspec.field(default_factory=ResilienceSettings)

@@ -1,22 +1,30 @@
-"""The chat completions use case: resolve, call upstream, price, report."""
+"""The chat completions use case: plan a route, execute it, price every attempt, report."""
 
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterable
 
 from app import sse
 from app.call_context import CallContext
-from app.completions import StreamTally, decode_chunk, summarize_completion
-from app.forwarding import parse_chat_request, upstream_body
+from app.completions import decode_chunk, to_usage
+from app.forwarding import RawFields, parse_chat_request, upstream_body
+from app.prompt_shape import prompt_shape
 from app.response_headers import CallReport, cost_headers, report_headers
+from app.schemas import ChatCompletionRequest, ChunkView
+from app.services.attempts import AttemptLog
+from app.services.executor import Judge, OpenedStream, PlanExecutor
 from app.services.results import ChatReply, ChatStream
-from app.schemas import ChatCompletionRequest
+from app.sse_replay import replay_as_sse
+from domain.acceptance import judge_answer
 from domain.catalog import Catalog, Model
-from domain.completion import is_empty_completion
-from domain.errors import EmptyCompletion, ModelNotFound, StreamInterrupted, UpstreamError
-from domain.ports import ChatUpstream, UpstreamCall, UpstreamStream
-from domain.pricing import Cost, cost_of
+from domain.errors import StreamInterrupted, UpstreamError
+from domain.features import RequestFeatures, extract_features
+from domain.ports import UpstreamCall
+from domain.route_plan import Candidate, RoutePlan
+from domain.router import plan_route
+from domain.pricing import Usage
+from domain.routing_policy import RoutingPolicy
 
 
 class ChatService:
@@ -24,70 +32,122 @@ class ChatService:
         self,
         *,
         catalog: Catalog,
+        policy: RoutingPolicy,
         baseline: Model,
-        upstream: ChatUpstream,
+        executor: PlanExecutor,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._catalog = catalog
+        self._policy = policy
+        self._keywords = policy.keywords
         self._baseline = baseline
-        self._upstream = upstream
+        self._executor = executor
         self._clock = clock
+
+    def plan(self, body: bytes, ctx: CallContext) -> tuple[RoutePlan, RequestFeatures]:
+        request, _ = parse_chat_request(body)
+        return self._plan(request, ctx)
 
     async def handle(self, body: bytes, ctx: CallContext) -> ChatReply | ChatStream:
         request, raw_fields = parse_chat_request(body)
-        model = self._resolve(request)
-        call = UpstreamCall(
-            model=model.id,
-            body=upstream_body(raw_fields, model_id=model.id, stream=request.stream),
-            timeout_s=max(ctx.deadline - self._clock(), 0.001),
-            headers=(("traceparent", ctx.traceparent),) if ctx.traceparent else (),
-        )
-        report = CallReport(
-            request_id=ctx.request_id, model=model.id, route=model.id, tier="pinned",
-            reason=f"pinned: the caller asked for {request.model}",
-        )
-        if request.stream:
-            stream = await self._upstream.open_stream(call)
+        plan, features = self._plan(request, ctx)
+        log = AttemptLog(baseline=self._baseline)
+        build = self._call_builder(raw_fields, ctx, stream=request.stream and not plan.cascade)
+        if request.stream and not plan.cascade:
+            opened = await self._executor.open_stream(plan, build, log, deadline=ctx.deadline)
             return ChatStream(
-                events=self._relay(stream, request, model), headers=report_headers(report)
+                events=self._relay(opened, request, log, features.input_tokens),
+                headers=report_headers(self._report(ctx, plan, opened.candidate, opened.position, log)),
             )
-        reply = await self._upstream.complete(call)
-        summary = summarize_completion(reply.body)
-        if is_empty_completion(summary):
-            raise EmptyCompletion(f"{model.id} returned an empty completion.", status=200)
-        cost = cost_of(model, summary.usage, baseline=self._baseline)
-        return ChatReply(body=reply.body, headers=report_headers(report) | cost_headers(cost))
+        judge = self._judge(request) if plan.cascade else None
+        answer = await self._executor.complete(plan, build, log, deadline=ctx.deadline, judge=judge)
+        report = self._report(ctx, plan, answer.candidate, answer.position, log)
+        headers = report_headers(report) | cost_headers(log.total_cost)
+        if request.stream:
+            events = _iterate(replay_as_sse(
+                answer.body, include_usage=request.wants_usage_chunk, cost=log.total_cost
+            ))
+            return ChatStream(events=events, headers=headers)
+        return ChatReply(body=answer.body, headers=headers)
 
-    def _resolve(self, request: ChatCompletionRequest) -> Model:
-        model = self._catalog.find(request.model)
-        if model is None:
-            raise ModelNotFound(
-                f"The model `{request.model}` does not exist or you do not have access to it.",
-                param="model",
+    def _plan(self, request: ChatCompletionRequest, ctx: CallContext) -> tuple[RoutePlan, RequestFeatures]:
+        shape = prompt_shape(request, tier_header=ctx.tier_hint)
+        features = extract_features(shape, keywords=self._keywords)
+        plan = plan_route(
+            request.model, features, self._catalog, self._policy, allow_fallback=ctx.allow_fallback
+        )
+        return plan, features
+
+    def _call_builder(
+        self, raw_fields: RawFields, ctx: CallContext, *, stream: bool
+    ) -> Callable[[Candidate, float], UpstreamCall]:
+        headers = (("traceparent", ctx.traceparent),) if ctx.traceparent else ()
+
+        def build(candidate: Candidate, timeout_s: float) -> UpstreamCall:
+            body = upstream_body(
+                raw_fields, model_id=candidate.model.id, stream=stream,
+                output_limit=candidate.output_limit,
             )
-        return model
+            return UpstreamCall(
+                model=candidate.model.id, body=body, timeout_s=timeout_s, headers=headers
+            )
+
+        return build
+
+    @staticmethod
+    def _judge(request: ChatCompletionRequest) -> Judge:
+        wants_json = request.response_format is not None and request.response_format.type != "text"
+        return lambda summary: judge_answer(summary, wants_json=wants_json)
+
+    def _report(
+        self, ctx: CallContext, plan: RoutePlan, candidate: Candidate, position: int,
+        log: AttemptLog,
+    ) -> CallReport:
+        degraded = "tier" if candidate.degraded else None
+        return CallReport(
+            request_id=ctx.request_id, model=candidate.model.id, route=plan.route, tier=plan.tier,
+            reason=plan.reason, attempts=max(log.count, 1), fallback=position > 0,
+            degraded=degraded,
+        )
 
     async def _relay(
-        self, stream: UpstreamStream, request: ChatCompletionRequest, model: Model
+        self, opened: OpenedStream, request: ChatCompletionRequest, log: AttemptLog,
+        estimated_input: int,
     ) -> AsyncIterator[bytes]:
-        tally = StreamTally()
+        tally = opened.tally
+        model = opened.candidate.model
+        outcome = "ok"
         try:
-            async for payload in stream.events():
+            for payload in opened.buffered:
+                if out := self._outgoing(payload, decode_chunk(payload), request, log, model):
+                    yield out
+            async for payload in opened.events:
                 chunk = decode_chunk(payload)
                 tally.add(chunk)
-                if chunk.usage is not None and not chunk.choices:
-                    if request.wants_usage_chunk:
-                        yield sse.event(sse.with_cost(payload, self._cost(model, tally)))
-                    continue
-                yield sse.event(payload)
+                if out := self._outgoing(payload, chunk, request, log, model):
+                    yield out
             yield sse.DONE
         except UpstreamError as exc:
-            failure = StreamInterrupted(f"The upstream stream failed: {exc.message}")
+            outcome = exc.code
+            failure = StreamInterrupted(f"The upstream stream failed mid-way: {exc.message}")
             yield sse.error_event(failure.message, error_type="server_error", code=failure.code)
         finally:
-            await stream.aclose()
+            await opened.stream.aclose()
+            # A cut stream has no usage chunk; bill what we can see rather than nothing.
+            seen = Usage(input_tokens=estimated_input, output_tokens=tally.text_chars // 4)
+            log.add(model, opened.stream.upstream, outcome, tally.usage or seen)
 
-    def _cost(self, model: Model, tally: StreamTally) -> Cost:
-        if tally.usage is None:
-            return Cost()
-        return cost_of(model, tally.usage, baseline=self._baseline)
+    def _outgoing(
+        self, payload: bytes, chunk: ChunkView, request: ChatCompletionRequest, log: AttemptLog,
+        model: Model,
+    ) -> bytes | None:
+        if chunk.usage is None or chunk.choices:
+            return sse.event(payload)
+        if not request.wants_usage_chunk:
+            return None
+        return sse.event(sse.with_cost(payload, log.cost_with(model, to_usage(chunk.usage))))
+
+
+async def _iterate(chunks: Iterable[bytes]) -> AsyncIterator[bytes]:
+    for chunk in chunks:
+        yield chunk

@@ -1,0 +1,192 @@
+"""PlanExecutor: run a RoutePlan's candidates with retries, fallback and cascade escalation."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+
+from app.completions import StreamTally, decode_chunk, summarize_completion
+from app.services.attempts import AttemptLog
+from domain.acceptance import Verdict
+from domain.completion import CompletionSummary, is_empty_completion
+from domain.errors import (
+    EmptyCompletion,
+    NoCandidateAvailable,
+    UpstreamError,
+    UpstreamTimeout,
+)
+from domain.ports import ChatUpstream, UpstreamCall, UpstreamStream
+from domain.pricing import Usage
+from domain.retry_policy import RetryBudget, RetryPolicy
+from domain.route_plan import Candidate, RoutePlan
+
+CallBuilder = Callable[[Candidate, float], UpstreamCall]
+Judge = Callable[[CompletionSummary], Verdict]
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    body: bytes
+    candidate: Candidate
+    position: int  # index of the answering candidate in the plan: > 0 means a fallback
+
+
+@dataclass(slots=True)
+class OpenedStream:
+    """A stream that has shown content (or finished): safe to commit the client to it."""
+
+    stream: UpstreamStream
+    events: AsyncIterator[bytes]  # the rest of the stream, after `buffered`
+    candidate: Candidate
+    position: int
+    buffered: list[bytes]  # chunks read while checking for content, not yet sent
+    tally: StreamTally
+
+
+class PlanExecutor:
+    def __init__(
+        self,
+        *,
+        upstream: ChatUpstream,
+        retry_policy: RetryPolicy,
+        retry_budget: RetryBudget,
+        clock: Callable[[], float] = time.monotonic,
+        rng: random.Random | None = None,
+    ) -> None:
+        self._upstream = upstream
+        self._policy = retry_policy
+        self._budget = retry_budget
+        self._clock = clock
+        self._rng = rng or random.Random()
+
+    async def complete(
+        self, plan: RoutePlan, build: CallBuilder, log: AttemptLog, *, deadline: float,
+        judge: Judge | None = None,
+    ) -> Answer:
+        self._budget.record_request(self._clock())
+        last_error: UpstreamError | None = None
+        for position, candidate in enumerate(plan.candidates):
+            if position > 0 and not self._budget.try_spend(self._clock()):
+                break
+            try:
+                body, summary = await self._complete_with_retries(candidate, build, log, deadline)
+            except UpstreamError as exc:
+                if not exc.other_model_may_serve:
+                    raise
+                last_error = exc
+                continue
+            escalate = judge is not None and position < len(plan.candidates) - 1
+            verdict = judge(summary) if escalate and judge else None
+            if verdict is not None and not verdict.accepted:
+                log.add(candidate.model, None, f"escalated:{verdict.reason}", summary.usage)
+                continue
+            log.add(candidate.model, None, "ok", summary.usage)
+            return Answer(body=body, candidate=candidate, position=position)
+        raise self._exhausted(plan, last_error, deadline)
+
+    async def open_stream(
+        self, plan: RoutePlan, build: CallBuilder, log: AttemptLog, *, deadline: float
+    ) -> OpenedStream:
+        """Fail over freely until a candidate's stream shows its first content."""
+        self._budget.record_request(self._clock())
+        last_error: UpstreamError | None = None
+        for position, candidate in enumerate(plan.candidates):
+            if position > 0 and not self._budget.try_spend(self._clock()):
+                break
+            try:
+                return await self._stream_with_retries(candidate, position, build, log, deadline)
+            except UpstreamError as exc:
+                if not exc.other_model_may_serve:
+                    raise
+                last_error = exc
+        raise self._exhausted(plan, last_error, deadline)
+
+    async def _complete_with_retries(
+        self, candidate: Candidate, build: CallBuilder, log: AttemptLog, deadline: float
+    ) -> tuple[bytes, CompletionSummary]:
+        attempt = 1
+        while True:
+            try:
+                reply = await self._upstream.complete(build(candidate, self._remaining(deadline)))
+                summary = summarize_completion(reply.body)
+                if is_empty_completion(summary):
+                    log.add(candidate.model, reply.upstream, "empty", summary.usage)
+                    raise EmptyCompletion(f"{candidate.model.id} returned an empty completion")
+                return reply.body, summary
+            except EmptyCompletion:
+                raise
+            except UpstreamError as exc:
+                log.add(candidate.model, exc.upstream, exc.code, Usage())
+                await self._pause_or_raise(exc, attempt, deadline)
+                attempt += 1
+
+    async def _stream_with_retries(
+        self, candidate: Candidate, position: int, build: CallBuilder, log: AttemptLog,
+        deadline: float,
+    ) -> OpenedStream:
+        attempt = 1
+        while True:
+            try:
+                stream = await self._upstream.open_stream(build(candidate, self._remaining(deadline)))
+            except UpstreamError as exc:
+                log.add(candidate.model, exc.upstream, exc.code, Usage())
+                await self._pause_or_raise(exc, attempt, deadline)
+                attempt += 1
+                continue
+            return await self._read_to_first_content(stream, candidate, position, log)
+
+    async def _read_to_first_content(
+        self, stream: UpstreamStream, candidate: Candidate, position: int, log: AttemptLog
+    ) -> OpenedStream:
+        tally = StreamTally()
+        buffered: list[bytes] = []
+        events = aiter(stream.events())
+        try:
+            async for payload in events:
+                tally.add(decode_chunk(payload))
+                buffered.append(payload)
+                if tally.has_content:
+                    return OpenedStream(stream, events, candidate, position, buffered, tally)
+        except UpstreamError as exc:
+            await stream.aclose()
+            log.add(candidate.model, stream.upstream, exc.code, tally.usage or Usage())
+            raise
+        except BaseException:
+            await stream.aclose()
+            raise
+        if tally.finish_reason not in (None, "stop"):
+            return OpenedStream(stream, events, candidate, position, buffered, tally)
+        await stream.aclose()
+        log.add(candidate.model, stream.upstream, "empty", tally.usage or Usage())
+        raise EmptyCompletion(f"{candidate.model.id} streamed an empty completion")
+
+    async def _pause_or_raise(self, exc: UpstreamError, attempt: int, deadline: float) -> None:
+        delay = self._policy.delay_s(
+            attempt, random_fraction=self._rng.random(), retry_after_s=exc.retry_after_s
+        )
+        retry = self._policy.should_retry(
+            attempt, exc, remaining_s=self._remaining(deadline), delay_s=delay
+        )
+        if not exc.other_model_may_serve or not retry or not self._budget.try_spend(self._clock()):
+            raise exc
+        await asyncio.sleep(delay)
+
+    def _remaining(self, deadline: float) -> float:
+        remaining = deadline - self._clock()
+        if remaining <= 0:
+            raise UpstreamTimeout("the request deadline passed before an upstream answered")
+        return remaining
+
+    def _exhausted(
+        self, plan: RoutePlan, last_error: UpstreamError | None, deadline: float
+    ) -> Exception:
+        if last_error is not None and not last_error.other_model_may_serve:
+            return last_error
+        if self._clock() >= deadline:
+            return UpstreamTimeout("the request deadline passed before any candidate answered")
+        tried = ", ".join(candidate.model.id for candidate in plan.candidates)
+        detail = f": last error: {last_error.message}" if last_error else ""
+        return NoCandidateAvailable(f"No candidate could answer ({tried}){detail}")
