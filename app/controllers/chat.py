@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from litestar import Controller, Request, Response, post
+from litestar.di import NamedDependency
+from litestar.params import RawBody
 from litestar.response import Stream
 
 from app.openapi import json_body_operation
@@ -24,9 +26,9 @@ class ChatController(Controller):
     async def create(
         self,
         request: Request[object, object, object],
-        body: bytes,
-        chat_service: ChatService,
-        request_timeout_s: float,
+        body: RawBody,
+        chat_service: NamedDependency[ChatService],
+        request_timeout_s: NamedDependency[float],
     ) -> Response[bytes] | Stream:
         outcome = await chat_service.handle(body, call_context(request, timeout_s=request_timeout_s))
         if isinstance(outcome, ChatStream):

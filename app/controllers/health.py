@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import msgspec
 from litestar import Controller, Response, get
+from litestar.di import NamedDependency
 
 from app.readiness import Readiness
 
@@ -21,7 +22,7 @@ class HealthController(Controller):
         return HealthStatus(status="ok")
 
     @get("/readyz", summary="Readiness: config loaded and dependencies reachable")
-    async def readyz(self, readiness: Readiness) -> Response[HealthStatus]:
+    async def readyz(self, readiness: NamedDependency[Readiness]) -> Response[HealthStatus]:
         checks = await readiness.check()
         ready = all(value == "ok" for value in checks.values())
         return Response(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from litestar import Controller, get
+from litestar.di import NamedDependency
 
 from app.model_listing import ModelList
 
@@ -12,5 +13,5 @@ class ModelsController(Controller):
     tags = ["models"]
 
     @get(summary="List catalog models and route names")
-    async def list_models(self, model_list: ModelList) -> ModelList:
+    async def list_models(self, model_list: NamedDependency[ModelList]) -> ModelList:
         return model_list
