@@ -40,6 +40,7 @@ class NoUpstreamAvailable(UpstreamConnectionError):
     model. `retry_after_s`, when set, is when the first of them may be tried again."""
 
     code = "no_upstream_available"
+    retryable = False  # retrying the same model cannot help before a cool-down ends
 
 
 @dataclass(slots=True)
@@ -121,7 +122,10 @@ class FailoverChatUpstream:
                 if not upstream_at_fault(exc):
                     health.unhealthy_until = None  # it answered; the request was the problem
                     raise
-                self._mark_unhealthy(health, exc)
+                if isinstance(exc, UpstreamConnectionError | UpstreamTimeout):
+                    # The whole upstream (region, key) is in trouble; per-model HTTP failures
+                    # are the breakers' business, or one 503 would bench every model.
+                    self._mark_unhealthy(health, exc)
                 last_error = exc
             else:
                 health.unhealthy_until = None

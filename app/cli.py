@@ -39,6 +39,13 @@ def _parser() -> argparse.ArgumentParser:
     sim.add_argument("--name", default="sim")
     sim.set_defaults(handler=_sim)
 
+    route = commands.add_parser("route", help="explain where a prompt would be routed (no call)")
+    route.add_argument("prompt")
+    route.add_argument("--model", default="auto", help="model, alias or route name")
+    route.add_argument("--tier", help="tier hint, as the x-tiergate-tier header")
+    route.add_argument("--config", help="YAML file merged over the bundled default")
+    route.set_defaults(handler=_route)
+
     check = commands.add_parser("check-config", help="validate a config file without starting")
     check.add_argument("file")
     check.set_defaults(handler=_check_config)
@@ -86,6 +93,25 @@ def _sim(args: argparse.Namespace) -> int:
         host=args.host, port=args.port, seed=args.seed, latency_scale=args.latency_scale,
         faults=args.faults, name=args.name, config=args.config,
     )
+
+
+def _route(args: argparse.Namespace) -> int:
+    import asyncio
+
+    import msgspec
+
+    from app.route_cli import explain_prompt
+    from domain.errors import GatewayError
+    from infra.config_loader import ConfigError, load_settings
+
+    try:
+        settings = load_settings(args.config)
+        explanation = asyncio.run(explain_prompt(settings, args.prompt, args.model, args.tier))
+    except (ConfigError, GatewayError) as exc:
+        print(f"tiergate: {exc}", file=sys.stderr)
+        return 2
+    print(msgspec.json.format(msgspec.json.encode(explanation), indent=2).decode())
+    return 0
 
 
 def _check_config(args: argparse.Namespace) -> int:

@@ -6,13 +6,14 @@ from collections.abc import AsyncIterator, Mapping
 
 import httpx
 
+from adapters.failover_upstream import FailoverChatUpstream, UpstreamRoute
 from adapters.httpx_upstream import HttpClientSpec, HttpxChatUpstream, new_http_client
 from adapters.simulator.core import SimulatorCore
 from adapters.simulator.faults import FaultBook
 from adapters.simulator.inprocess import SimulatedChatUpstream
 from adapters.simulator.latency import LatencyModel
 from domain.catalog import Catalog
-from domain.ports import ChatUpstream
+from domain.ports import BreakerRegistry, ChatUpstream
 from infra.secrets import upstream_api_key
 from infra.settings import Settings, UpstreamSettings
 
@@ -36,20 +37,45 @@ async def open_http_clients(settings: Settings) -> AsyncIterator[dict[str, httpx
 
 
 def build_upstream(
-    settings: Settings, catalog: Catalog, clients: Mapping[str, httpx.AsyncClient]
-) -> ChatUpstream:
+    settings: Settings,
+    catalog: Catalog,
+    clients: Mapping[str, httpx.AsyncClient],
+    breakers: BreakerRegistry,
+) -> FailoverChatUpstream:
+    """Every upstream (region, key, per-model channel) behind one failover, breakers per model."""
     if uses_simulator(settings):
-        latency = LatencyModel(scale=settings.simulator.latency_scale)
-        core = SimulatorCore(
-            catalog=catalog, seed=settings.simulator.seed, latency=latency, faults=FaultBook()
-        )
-        return SimulatedChatUpstream(core, name="simulated")
-    if not settings.upstreams:
+        routes = [UpstreamRoute(name="simulated", upstream=_simulated(settings, catalog))]
+    elif not settings.upstreams:
         raise ValueError("upstream_mode is http but no upstream is configured")
-    primary = settings.upstreams[0]
-    return HttpxChatUpstream(
-        name=primary.name, client=clients[primary.name], api_key=upstream_api_key(primary)
+    else:
+        routes = [
+            UpstreamRoute(
+                name=upstream.name,
+                upstream=HttpxChatUpstream(
+                    name=upstream.name, client=clients[upstream.name],
+                    api_key=upstream_api_key(upstream),
+                ),
+                priority=upstream.priority,
+                models=frozenset(_canonical(catalog, upstream.models)),
+            )
+            for upstream in settings.upstreams
+        ]
+    return FailoverChatUpstream(
+        routes=routes, breakers=breakers, cooldown_s=settings.resilience.upstream_cooldown_s
     )
+
+
+def _simulated(settings: Settings, catalog: Catalog) -> SimulatedChatUpstream:
+    latency = LatencyModel().scaled(settings.simulator.latency_scale)
+    core = SimulatorCore(
+        catalog=catalog, seed=settings.simulator.seed, latency=latency, faults=FaultBook()
+    )
+    return SimulatedChatUpstream(core, name="simulated")
+
+
+def _canonical(catalog: Catalog, names: list[str]) -> list[str]:
+    """Channel model lists may use aliases; calls carry catalog ids."""
+    return [model.id if (model := catalog.find(name)) else name for name in names]
 
 
 def _client_spec(upstream: UpstreamSettings) -> HttpClientSpec:

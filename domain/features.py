@@ -11,8 +11,8 @@ from domain.tokens import estimate_message_tokens
 
 # Task and complexity only need the shape of the ask: a long document pasted after a short
 # question does not make the question harder, and scanning it would cost time on the hot path.
-_SCAN_HEAD_CHARS = 6000
-_SCAN_TAIL_CHARS = 2000
+_SCAN_HEAD_CHARS = 1500
+_SCAN_TAIL_CHARS = 500
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,28 +2,16 @@
 
 from __future__ import annotations
 
-import os
-
 import hypothesis
-import pytest
 import schemathesis
 from schemathesis.checks import not_a_server_error
 
 from app.factory import create_app
 from infra.config_loader import load_settings
 
-os.environ.setdefault("TIERGATE_SIM_LATENCY_SCALE", "0")
 app = create_app(settings=load_settings(env={"TIERGATE_SIM_LATENCY_SCALE": "0"}))
+# Schemathesis runs the app's lifespan (and so the container's resources) itself.
 schema = schemathesis.openapi.from_asgi("/schema/openapi.json", app)
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _lifespan() -> object:
-    """Run the app's lifespan (container resources) around the fuzzing session."""
-    from litestar.testing import TestClient
-
-    with TestClient(app) as client:
-        yield client
 
 
 @schema.parametrize()

@@ -24,6 +24,10 @@ def busy() -> UpstreamHTTPError:
     return UpstreamHTTPError("busy", status=503)
 
 
+def down() -> UpstreamConnectionError:
+    return UpstreamConnectionError("connection refused")
+
+
 def failover(
     *routes: UpstreamRoute, breakers: BreakerRegistry | None = None, clock: FakeClock | None = None
 ) -> FailoverChatUpstream:
@@ -78,11 +82,21 @@ async def test_primary_503_fails_over_to_secondary() -> None:
     primary.then(busy())
     reply = await upstream.complete(CALL)
     assert reply.upstream == "secondary"
+    # A 503 is about this model; the breakers track it, the upstream stays in rotation.
+    assert upstream.health()["primary"] == {"healthy": True, "unhealthy_until": None}
+    assert breakers.outcomes == [("primary", "m", "UpstreamHTTPError"), ("secondary", "m", "ok")]
+    assert (await upstream.complete(CALL)).upstream == "primary"
+
+
+async def test_connection_failure_benches_the_upstream_for_the_cooldown() -> None:
+    clock = FakeClock()
+    upstream, primary, _ = two_regions(clock)
+    primary.then(down())
+    assert (await upstream.complete(CALL)).upstream == "secondary"
     assert upstream.health()["primary"] == {
         "healthy": False,
         "unhealthy_until": clock.now + COOLDOWN_S,
     }
-    assert breakers.outcomes == [("primary", "m", "UpstreamHTTPError"), ("secondary", "m", "ok")]
 
 
 async def test_unhealthy_upstream_is_skipped_until_its_cooldown_then_reprobed() -> None:
@@ -102,7 +116,7 @@ async def test_unhealthy_upstream_is_skipped_until_its_cooldown_then_reprobed() 
 async def test_failed_reprobe_cools_down_again() -> None:
     clock = FakeClock()
     upstream, primary, _ = two_regions(clock)
-    primary.then(busy(), busy())
+    primary.then(down(), down())
     await upstream.complete(CALL)
     clock.advance(COOLDOWN_S)
     assert (await upstream.complete(CALL)).upstream == "secondary"
@@ -115,7 +129,7 @@ async def test_failed_reprobe_cools_down_again() -> None:
 async def test_only_one_reprobe_at_a_time() -> None:
     clock = FakeClock()
     upstream, primary, _ = two_regions(clock)
-    primary.then(busy())
+    primary.then(down())
     await upstream.complete(CALL)
     clock.advance(COOLDOWN_S)
     primary.gate = asyncio.Event()
@@ -132,7 +146,7 @@ async def test_only_one_reprobe_at_a_time() -> None:
 async def test_retry_after_shorter_than_the_cooldown_is_honoured() -> None:
     clock = FakeClock()
     upstream, primary, _ = two_regions(clock)
-    primary.then(UpstreamHTTPError("slow down", status=429, retry_after_s=2.0))
+    primary.then(UpstreamConnectionError("draining", retry_after_s=2.0))
     await upstream.complete(CALL)
     assert upstream.health()["primary"]["unhealthy_until"] == clock.now + 2.0
     clock.advance(2.0)
@@ -211,17 +225,17 @@ async def test_all_upstreams_failing_raises_the_last_upstream_error() -> None:
     assert raised.value is last
 
 
-async def test_nothing_eligible_raises_a_retryable_no_upstream_available() -> None:
+async def test_nothing_eligible_raises_no_upstream_available_for_another_model() -> None:
     clock = FakeClock()
     upstream, primary, secondary = two_regions(clock)
-    primary.then(busy())
-    secondary.then(busy())
-    with pytest.raises(UpstreamHTTPError):
+    primary.then(down())
+    secondary.then(down())
+    with pytest.raises(UpstreamConnectionError):
         await upstream.complete(CALL)
     clock.advance(10)
     with pytest.raises(NoUpstreamAvailable, match="no upstream available for model m") as raised:
         await upstream.complete(CALL)
-    assert raised.value.retryable
+    assert not raised.value.retryable  # same model cannot help before the cool-down ends
     assert raised.value.other_model_may_serve
     assert raised.value.retry_after_s == pytest.approx(COOLDOWN_S - 10)
     assert len(primary.calls) == len(secondary.calls) == 1

@@ -162,13 +162,15 @@ def test_plan_invariants(
         assert model.fits(tokens, needed_output), "never a model whose window cannot hold the request"
         if candidate.output_limit is not None:
             assert candidate.output_limit <= model.max_output
-    able_families = {m.family for m in catalog if m.can(needs) and m.fits(tokens, 1)}
-    if len(able_families) >= 2 and len(result.candidates) >= 1:
-        # The chain spans two families whenever the catalog has two that could serve.
-        serving = {
-            m.family for m in catalog
-            if m.can(needs) and m.fits(tokens, min(output or policy.default_output_tokens, m.max_output))
-        }
-        if len(serving) >= 2:
-            assert len(result.families) >= 2
+    # The chain spans two families whenever the catalog has two that could serve the request
+    # under the same output allowance (the caller's limit and the route's cap).
+    route = policy.routes.get(result.route)
+    caps = [x for x in (output, route.max_output_tokens if route else None) if x is not None]
+
+    def allowance(max_output: int) -> int:
+        return min(*caps, max_output) if caps else min(policy.default_output_tokens, max_output)
+
+    serving = {m.family for m in catalog if m.can(needs) and m.fits(tokens, allowance(m.max_output))}
+    if len(serving) >= 2:
+        assert len(result.families) >= 2
     assert result.reason.startswith(result.rule.split("/")[0])
