@@ -17,7 +17,7 @@ class CallReport:
     attempts: int = 1
     fallback: bool = False
     degraded: str | None = None
-    cache: str = "miss"
+    cache: str = "bypass"  # no response cache yet (issue 5): nothing is looked up
 
 
 def report_headers(report: CallReport) -> dict[str, str]:
