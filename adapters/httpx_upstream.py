@@ -105,6 +105,8 @@ def _bounded(timeout: httpx.Timeout, remaining_s: float) -> httpx.Timeout:
         return remaining_s if value is None else min(value, remaining_s)
 
     return httpx.Timeout(
-        connect=cap(timeout.connect), read=cap(timeout.read), write=cap(timeout.write),
+        connect=cap(timeout.connect),
+        read=cap(timeout.read),
+        write=cap(timeout.write),
         pool=cap(timeout.pool),
     )

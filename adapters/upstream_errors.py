@@ -50,7 +50,7 @@ def http_error(response: httpx.Response, upstream: str) -> UpstreamError:
 
 
 def retry_after_seconds(headers: httpx.Headers) -> float | None:
-    """`retry-after-ms` first (OpenAI's, more precise), then `Retry-After` in seconds or as a date."""
+    """`retry-after-ms` first (OpenAI's, more precise), then `Retry-After` (seconds or a date)."""
     millis = headers.get("retry-after-ms")
     if millis:
         try:

@@ -36,7 +36,8 @@ def _parser() -> argparse.ArgumentParser:
     sim.add_argument("--seed", type=int, default=0)
     sim.add_argument("--latency-scale", type=float, default=1.0)
     sim.add_argument("--faults", help="fault book as JSON text or a path to a JSON file")
-    sim.add_argument("--name", default="sim")
+    sim.add_argument("--name", default="sim", help="upstream name used for fault lookup")
+    sim.add_argument("--stream-chunks", type=int, help="exact content chunks per streamed choice")
     sim.set_defaults(handler=_sim)
 
     route = commands.add_parser("route", help="explain where a prompt would be routed (no call)")
@@ -87,12 +88,31 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 def _sim(args: argparse.Namespace) -> int:
-    from adapters.simulator.__main__ import run_from_cli
+    """The standalone simulator, serving the gateway's own catalog."""
+    from adapters.simulator import LatencyModel, SimulatorCore
+    from adapters.simulator.__main__ import parse_faults
+    from adapters.simulator.server import serve
+    from infra.catalog_builder import build_catalog
+    from infra.config_loader import ConfigError, load_settings
+    from infra.logging_setup import configure_logging
 
-    return run_from_cli(
-        host=args.host, port=args.port, seed=args.seed, latency_scale=args.latency_scale,
-        faults=args.faults, name=args.name, config=args.config,
+    configure_logging()
+    try:
+        catalog = build_catalog(load_settings(args.config))
+        faults = parse_faults(args.faults) if args.faults else None
+    except (ConfigError, ValueError, argparse.ArgumentTypeError) as exc:
+        print(f"tiergate: {exc}", file=sys.stderr)
+        return 2
+    core = SimulatorCore(
+        catalog=catalog,
+        seed=args.seed,
+        latency=LatencyModel().scaled(args.latency_scale),
+        faults=faults,
+        stream_chunks=args.stream_chunks,
     )
+    logger.info("simulated upstream %r on http://%s:%d", args.name, args.host, args.port)
+    serve(host=args.host, port=args.port, core=core, name=args.name)
+    return 0
 
 
 def _route(args: argparse.Namespace) -> int:

@@ -51,7 +51,7 @@ def to_usage(view: UsageView | None) -> Usage:
 class StreamTally:
     """Accumulates what a stream has shown so far: content seen, tool calls, finish, usage."""
 
-    __slots__ = ("finish_reason", "has_content", "usage", "text_chars")
+    __slots__ = ("finish_reason", "has_content", "text_chars", "usage")
 
     def __init__(self) -> None:
         self.has_content = False

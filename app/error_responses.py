@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import math
+from typing import Any
 
 import msgspec
 from litestar import Request, Response
@@ -41,7 +42,12 @@ _CLIENT_STATUS_TYPES = {
 
 
 def error_response(
-    status: int, message: str, *, error_type: str, code: str | None, param: str | None = None,
+    status: int,
+    message: str,
+    *,
+    error_type: str,
+    code: str | None,
+    param: str | None = None,
     headers: dict[str, str] | None = None,
 ) -> Response[bytes]:
     body = ErrorBody(error=ErrorDetail(message=message, type=error_type, param=param, code=code))
@@ -61,12 +67,12 @@ def gateway_error_response(exc: errors.GatewayError) -> Response[bytes]:
     )
 
 
-def handle_gateway_error(_: Request[object, object, object], exc: Exception) -> Response[bytes]:
+def handle_gateway_error(_: Request[Any, Any, Any], exc: Exception) -> Response[bytes]:
     assert isinstance(exc, errors.GatewayError)
     return gateway_error_response(exc)
 
 
-def handle_http_exception(_: Request[object, object, object], exc: Exception) -> Response[bytes]:
+def handle_http_exception(_: Request[Any, Any, Any], exc: Exception) -> Response[bytes]:
     assert isinstance(exc, HTTPException)
     status = exc.status_code
     if status >= 500:
@@ -84,7 +90,7 @@ def handle_http_exception(_: Request[object, object, object], exc: Exception) ->
     )
 
 
-def handle_unexpected(_: Request[object, object, object], exc: Exception) -> Response[bytes]:
+def handle_unexpected(_: Request[Any, Any, Any], exc: Exception) -> Response[bytes]:
     logger.error("unhandled error: %s", type(exc).__name__, exc_info=exc)
     return error_response(
         500, "The gateway hit an internal error.", error_type="server_error", code="internal_error"

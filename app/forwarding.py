@@ -1,4 +1,4 @@
-"""Exact pass-through: decode the body as raw top-level fields and rewrite only what the gateway owns."""
+"""Exact pass-through: decode the body as raw fields and rewrite only what the gateway owns."""
 
 from __future__ import annotations
 

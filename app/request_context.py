@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import time
 import uuid
+from typing import Any
 
 from litestar import Request
 
 from app.call_context import CallContext
 
 
-def call_context(request: Request[object, object, object], *, timeout_s: float) -> CallContext:
+def call_context(request: Request[Any, Any, Any], *, timeout_s: float) -> CallContext:
     headers = request.headers
     return CallContext(
         request_id=uuid.uuid4().hex,

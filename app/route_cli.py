@@ -22,10 +22,15 @@ async def explain_prompt(
     await resolved(container.init_resources())
     try:
         service: ChatService = await resolved(container.chat_service())
-        body = msgspec.json.encode({"model": model, "messages": [{"role": "user", "content": prompt}]})
+        body = msgspec.json.encode(
+            {"model": model, "messages": [{"role": "user", "content": prompt}]}
+        )
         ctx = CallContext(
-            request_id=uuid.uuid4().hex, tenant="cli", feature="cli",
-            deadline=time.monotonic() + 60, tier_hint=tier,
+            request_id=uuid.uuid4().hex,
+            tenant="cli",
+            feature="cli",
+            deadline=time.monotonic() + 60,
+            tier_hint=tier,
         )
         plan, features = service.plan(body, ctx)
         return explain(plan, features)

@@ -40,12 +40,19 @@ class RouteExplanation(msgspec.Struct, kw_only=True):
 
 def explain(plan: RoutePlan, features: RequestFeatures) -> RouteExplanation:
     return RouteExplanation(
-        route=plan.route, tier=plan.tier, rule=plan.rule, reason=plan.reason,
-        cascade=plan.cascade, pinned=plan.pinned,
+        route=plan.route,
+        tier=plan.tier,
+        rule=plan.rule,
+        reason=plan.reason,
+        cascade=plan.cascade,
+        pinned=plan.pinned,
         candidates=[
             CandidateView(
-                model=c.model.id, family=c.model.family, output_limit=c.output_limit,
-                degraded=c.degraded, price_in_usd_per_million=str(c.model.price_in),
+                model=c.model.id,
+                family=c.model.family,
+                output_limit=c.output_limit,
+                degraded=c.degraded,
+                price_in_usd_per_million=str(c.model.price_in),
                 price_out_usd_per_million=str(c.model.price_out),
             )
             for c in plan.candidates

@@ -70,7 +70,7 @@ class CompletionChoice(msgspec.Struct, kw_only=True):
 
 
 class CompletionView(msgspec.Struct, kw_only=True):
-    """What the gateway reads from an upstream `chat.completion`; the body itself is returned as is."""
+    """What the gateway reads from an upstream `chat.completion`; the body is returned as is."""
 
     choices: list[CompletionChoice] = []
     usage: UsageView | None = None

@@ -30,8 +30,7 @@ def with_cost(payload: bytes, cost: Cost) -> bytes:
     usage = _raw_fields_decoder.decode(fields["usage"])
     usage["cost"] = _number(cost.usd)
     usage["cost_details"] = msgspec.Raw(
-        b'{"baseline_cost":%s,"saving":%s}'
-        % (_number(cost.baseline_usd), _number(cost.saving_usd))
+        b'{"baseline_cost":%s,"saving":%s}' % (_number(cost.baseline_usd), _number(cost.saving_usd))
     )
     fields["usage"] = msgspec.Raw(_encoder.encode(usage))
     return _encoder.encode(fields)

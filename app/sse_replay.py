@@ -33,8 +33,11 @@ _decoder = msgspec.json.Decoder(_Completion)
 def replay_as_sse(body: bytes, *, include_usage: bool, cost: Cost) -> Iterator[bytes]:
     completion = _decoder.decode(body)
     head = {
-        "id": completion.id, "object": "chat.completion.chunk", "created": completion.created,
-        "model": completion.model, "system_fingerprint": completion.system_fingerprint,
+        "id": completion.id,
+        "object": "chat.completion.chunk",
+        "created": completion.created,
+        "model": completion.model,
+        "system_fingerprint": completion.system_fingerprint,
     }
     for choice in completion.choices:
         delta = {"index": choice.index, "delta": choice.message, "finish_reason": None}

@@ -13,7 +13,7 @@ from adapters.simulator.faults import FaultBook
 from adapters.simulator.inprocess import SimulatedChatUpstream
 from adapters.simulator.latency import LatencyModel
 from domain.catalog import Catalog
-from domain.ports import BreakerRegistry, ChatUpstream
+from domain.ports import BreakerRegistry
 from infra.secrets import upstream_api_key
 from infra.settings import Settings, UpstreamSettings
 
@@ -52,7 +52,8 @@ def build_upstream(
             UpstreamRoute(
                 name=upstream.name,
                 upstream=HttpxChatUpstream(
-                    name=upstream.name, client=clients[upstream.name],
+                    name=upstream.name,
+                    client=clients[upstream.name],
                     api_key=upstream_api_key(upstream),
                 ),
                 priority=upstream.priority,

@@ -16,7 +16,9 @@ from infra.catalog_builder import build_catalog
 from infra.config_loader import load_settings
 from infra.policy_builder import build_policy
 
-SHARED = Path(__file__).resolve().parents[2] / "shared" / "data" / "routing" / "labeled_prompts.jsonl"
+SHARED = (
+    Path(__file__).resolve().parents[2] / "shared" / "data" / "routing" / "labeled_prompts.jsonl"
+)
 FALLBACK_PROMPTS = [
     "Summarize the following meeting notes in three bullet points: " + "notes " * 80,
     "Write a Python function that merges two sorted lists.",
@@ -40,7 +42,8 @@ def main() -> None:
     keywords = policy.keywords
     shapes = [
         PromptShape(
-            texts=("You are a helpful assistant.", prompt), last_user_text=prompt,
+            texts=("You are a helpful assistant.", prompt),
+            last_user_text=prompt,
             system_text="You are a helpful assistant.",
         )
         for prompt in _prompts()
@@ -55,9 +58,11 @@ def main() -> None:
     timings.sort()
     chars = statistics.median(len(shape.last_user_text) for shape in shapes)
     print(f"prompts: {len(shapes)} (median {chars:.0f} chars), decisions: {len(timings)}")
-    print(f"routing decision: median {timings[len(timings) // 2] * 1e6:.1f} us, "
-          f"p90 {timings[int(len(timings) * 0.9)] * 1e6:.1f} us, "
-          f"p99 {timings[int(len(timings) * 0.99)] * 1e6:.1f} us")
+    print(
+        f"routing decision: median {timings[len(timings) // 2] * 1e6:.1f} us, "
+        f"p90 {timings[int(len(timings) * 0.9)] * 1e6:.1f} us, "
+        f"p99 {timings[int(len(timings) * 0.99)] * 1e6:.1f} us"
+    )
 
 
 if __name__ == "__main__":

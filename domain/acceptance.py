@@ -36,9 +36,12 @@ def judge_answer(
         return Verdict(False, "refusal")
     if wants_json and not summary.has_tool_call and not _is_json(summary.text):
         return Verdict(False, "invalid-json")
-    if min_evaluator_score is not None and evaluator_score is not None:
-        if evaluator_score < min_evaluator_score:
-            return Verdict(False, f"evaluator-score {evaluator_score:.2f}")
+    if (
+        min_evaluator_score is not None
+        and evaluator_score is not None
+        and evaluator_score < min_evaluator_score
+    ):
+        return Verdict(False, f"evaluator-score {evaluator_score:.2f}")
     return Verdict(True, "accepted")
 
 

@@ -46,7 +46,9 @@ NO_COST = Cost()
 
 
 def price(model: Model, usage: Usage) -> Decimal:
-    return (usage.input_tokens * model.price_in + usage.output_tokens * model.price_out) / _PER_MILLION
+    return (
+        usage.input_tokens * model.price_in + usage.output_tokens * model.price_out
+    ) / _PER_MILLION
 
 
 def cost_of(model: Model, usage: Usage, *, baseline: Model) -> Cost:

@@ -28,7 +28,9 @@ def plan_route(
     allow_fallback: bool = True,
 ) -> RoutePlan:
     pinned = catalog.find(requested)
-    choice = _pinned_choice(pinned, policy) if pinned else _route_choice(requested, features, policy)
+    choice = (
+        _pinned_choice(pinned, policy) if pinned else _route_choice(requested, features, policy)
+    )
     ordered = _ordered_models(pinned, choice.route, catalog, policy, allow_fallback=allow_fallback)
     candidates = _admissible(ordered, choice.route, features, policy)
     reason = choice.reason
@@ -40,8 +42,12 @@ def plan_route(
     if choice.route.cascade and not pinned:
         candidates = tuple(sorted(candidates, key=lambda c: _expected_price(c, features, policy)))
     return RoutePlan(
-        route=choice.route.name, tier=choice.route.tier, rule=choice.rule, reason=reason,
-        candidates=candidates, cascade=choice.route.cascade and not pinned,
+        route=choice.route.name,
+        tier=choice.route.tier,
+        rule=choice.rule,
+        reason=reason,
+        candidates=candidates,
+        cascade=choice.route.cascade and not pinned,
         pinned=pinned is not None,
     )
 
@@ -72,7 +78,9 @@ def _auto_choice(features: RequestFeatures, policy: RoutingPolicy) -> _Choice:
     for capability in sorted(features.needs):
         if capability in policy.capability_routes:
             name = policy.capability_routes[capability]
-            return _Choice(routes[name], "auto/capability", f"auto/capability: {capability} -> {name}")
+            return _Choice(
+                routes[name], "auto/capability", f"auto/capability: {capability} -> {name}"
+            )
     if features.tier_hint in TIER_ORDER:
         hint = features.tier_hint
         return _Choice(routes[hint], "auto/hint", f"auto/hint: tier {hint} requested")
@@ -80,14 +88,18 @@ def _auto_choice(features: RequestFeatures, policy: RoutingPolicy) -> _Choice:
         hits = sorted(rule.keywords.intersection(features.keyword_hits))
         if hits:
             return _Choice(
-                routes[rule.route], "auto/keyword", f"auto/keyword: {', '.join(hits)} -> {rule.route}"
+                routes[rule.route],
+                "auto/keyword",
+                f"auto/keyword: {', '.join(hits)} -> {rule.route}",
             )
     tokens = features.input_tokens
     if policy.very_long_context_route and tokens > policy.very_long_context_tokens:
         name = policy.very_long_context_route
         return _Choice(
-            routes[name], "auto/very-long-context",
-            f"auto/very-long-context: ~{tokens} tokens > {policy.very_long_context_tokens} -> {name}",
+            routes[name],
+            "auto/very-long-context",
+            f"auto/very-long-context: ~{tokens} tokens"
+            f" > {policy.very_long_context_tokens} -> {name}",
         )
     task_route = policy.task_routes.get(features.task)
     if task_route and features.task is not TaskKind.CHAT:
@@ -97,7 +109,8 @@ def _auto_choice(features: RequestFeatures, policy: RoutingPolicy) -> _Choice:
     if policy.long_context_route and tokens > policy.long_context_tokens:
         name = policy.long_context_route
         return _Choice(
-            routes[name], "auto/long-context",
+            routes[name],
+            "auto/long-context",
             f"auto/long-context: ~{tokens} tokens > {policy.long_context_tokens} -> {name}",
         )
     return _complexity_choice(features.complexity, policy)
@@ -109,13 +122,20 @@ def _complexity_choice(score: float, policy: RoutingPolicy) -> _Choice:
     elif score >= policy.premium_from:
         tier, why = "premium", f"{score:.2f} >= {policy.premium_from:.2f}"
     else:
-        tier, why = "standard", f"{policy.economy_below:.2f} <= {score:.2f} < {policy.premium_from:.2f}"
+        tier, why = (
+            "standard",
+            f"{policy.economy_below:.2f} <= {score:.2f} < {policy.premium_from:.2f}",
+        )
     return _Choice(policy.routes[tier], "auto/complexity", f"auto/complexity: {why} -> {tier}")
 
 
 def _ordered_models(
-    pinned: Model | None, route: Route, catalog: Catalog, policy: RoutingPolicy,
-    *, allow_fallback: bool,
+    pinned: Model | None,
+    route: Route,
+    catalog: Catalog,
+    policy: RoutingPolicy,
+    *,
+    allow_fallback: bool,
 ) -> list[tuple[Model, bool]]:
     """(model, degraded) in preference order: the route, then the tier below it (degraded)."""
     names = [route.candidates[0]] if pinned and not allow_fallback else list(route.candidates)
@@ -135,18 +155,26 @@ def _known(names: tuple[str, ...] | list[str], catalog: Catalog) -> list[Model]:
 
 
 def _admissible(
-    ordered: list[tuple[Model, bool]], route: Route, features: RequestFeatures,
+    ordered: list[tuple[Model, bool]],
+    route: Route,
+    features: RequestFeatures,
     policy: RoutingPolicy,
 ) -> tuple[Candidate, ...]:
     return tuple(
-        Candidate(model=model, output_limit=_output_limit(model, route, features), degraded=degraded)
+        Candidate(
+            model=model, output_limit=_output_limit(model, route, features), degraded=degraded
+        )
         for model, degraded in ordered
         if _can_serve(model, route, features, policy)
     )
 
 
-def _can_serve(model: Model, route: Route, features: RequestFeatures, policy: RoutingPolicy) -> bool:
-    limit = _output_limit(model, route, features) or min(policy.default_output_tokens, model.max_output)
+def _can_serve(
+    model: Model, route: Route, features: RequestFeatures, policy: RoutingPolicy
+) -> bool:
+    limit = _output_limit(model, route, features) or min(
+        policy.default_output_tokens, model.max_output
+    )
     return model.can(features.needs) and model.fits(features.input_tokens, limit)
 
 
@@ -168,15 +196,19 @@ def _rescue(
 
 
 def _with_other_family(
-    candidates: tuple[Candidate, ...], catalog: Catalog, route: Route,
-    features: RequestFeatures, policy: RoutingPolicy,
+    candidates: tuple[Candidate, ...],
+    catalog: Catalog,
+    route: Route,
+    features: RequestFeatures,
+    policy: RoutingPolicy,
 ) -> tuple[Candidate, ...]:
     """A plan never relies on one model family when the catalog has another that can serve."""
     families = {candidate.model.family for candidate in candidates}
     if len(families) > 1:
         return candidates
     others = [
-        model for model in catalog
+        model
+        for model in catalog
         if model.family not in families and _can_serve(model, route, features, policy)
     ]
     if not others:
@@ -197,7 +229,9 @@ def _why_nothing_fits(catalog: Catalog, features: RequestFeatures) -> InvalidReq
     )
 
 
-def _expected_price(candidate: Candidate, features: RequestFeatures, policy: RoutingPolicy) -> float:
+def _expected_price(
+    candidate: Candidate, features: RequestFeatures, policy: RoutingPolicy
+) -> float:
     output = candidate.output_limit or policy.default_output_tokens
     model = candidate.model
     return float(features.input_tokens * model.price_in + output * model.price_out)

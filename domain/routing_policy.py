@@ -43,7 +43,8 @@ class RoutingPolicy:
 
     def __post_init__(self) -> None:
         referenced = [
-            *self.task_routes.values(), *self.capability_routes.values(),
+            *self.task_routes.values(),
+            *self.capability_routes.values(),
             *(rule.route for rule in self.keyword_rules),
             *(r for r in (self.long_context_route, self.very_long_context_route) if r),
         ]

@@ -1,4 +1,4 @@
-"""Loading settings: the bundled default, a YAML file on top, then TIERGATE_* environment overrides."""
+"""Loading settings: the bundled default, a YAML file over it, then TIERGATE_* overrides."""
 
 from __future__ import annotations
 

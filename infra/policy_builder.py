@@ -15,8 +15,11 @@ def build_policy(routing: RoutingSettings, catalog: Catalog) -> RoutingPolicy:
         return RoutingPolicy(
             routes={
                 name: Route(
-                    name=name, candidates=tuple(route.candidates), tier=route.tier,
-                    max_output_tokens=route.max_output_tokens, cascade=route.cascade,
+                    name=name,
+                    candidates=tuple(route.candidates),
+                    tier=route.tier,
+                    max_output_tokens=route.max_output_tokens,
+                    cascade=route.cascade,
                 )
                 for name, route in routing.routes.items()
             },

@@ -9,7 +9,9 @@ from pathlib import Path
 from infra.settings import UpstreamSettings
 
 
-def upstream_api_key(upstream: UpstreamSettings, env: Mapping[str, str] | None = None) -> str | None:
+def upstream_api_key(
+    upstream: UpstreamSettings, env: Mapping[str, str] | None = None
+) -> str | None:
     env = os.environ if env is None else env
     if upstream.api_key_env and env.get(upstream.api_key_env):
         return env[upstream.api_key_env]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from litestar import Controller, Request, Response, post
 from litestar.di import NamedDependency
 from litestar.params import RawBody
@@ -25,12 +27,14 @@ class ChatController(Controller):
     )
     async def create(
         self,
-        request: Request[object, object, object],
+        request: Request[Any, Any, Any],
         body: RawBody,
         chat_service: NamedDependency[ChatService],
         request_timeout_s: NamedDependency[float],
     ) -> Response[bytes] | Stream:
-        outcome = await chat_service.handle(body, call_context(request, timeout_s=request_timeout_s))
+        outcome = await chat_service.handle(
+            body, call_context(request, timeout_s=request_timeout_s)
+        )
         if isinstance(outcome, ChatStream):
             return Stream(outcome.events, media_type="text/event-stream", headers=outcome.headers)
         return Response(outcome.body, media_type="application/json", headers=outcome.headers)

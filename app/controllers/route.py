@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from litestar import Controller, Request, post
 from litestar.di import NamedDependency
 from litestar.params import RawBody
@@ -24,7 +26,7 @@ class RouteController(Controller):
     )
     async def dry_run(
         self,
-        request: Request[object, object, object],
+        request: Request[Any, Any, Any],
         body: RawBody,
         chat_service: NamedDependency[ChatService],
         request_timeout_s: NamedDependency[float],

@@ -26,12 +26,14 @@ class AttemptLog:
 
     def add(self, model: Model, upstream: str | None, outcome: str, usage: Usage) -> None:
         self.attempts.append(
-            Attempt(model.id, upstream, outcome, usage, cost_of(model, usage, baseline=self.baseline))
+            Attempt(
+                model.id, upstream, outcome, usage, cost_of(model, usage, baseline=self.baseline)
+            )
         )
 
     @property
     def total_cost(self) -> Cost:
-        """All attempts' spend, against what the baseline would have charged for the final answer."""
+        """All attempts' spend, against what the baseline would have charged for the answer."""
         spent = sum((attempt.cost.usd for attempt in self.attempts), Cost().usd)
         answered = [attempt for attempt in self.attempts if attempt.outcome == "ok"]
         baseline = price(self.baseline, answered[-1].usage) if answered else Cost().usd

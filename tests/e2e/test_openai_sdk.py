@@ -1,4 +1,4 @@
-"""The running gateway, driven by the official openai SDK over real sockets, upstream = simulator."""
+"""The running gateway driven by the official openai SDK over real sockets; upstream = simulator."""
 
 from __future__ import annotations
 
@@ -29,7 +29,9 @@ def _price(gateway: RunningGateway, model_id: str) -> tuple[Decimal, Decimal]:
 def test_completion_cost_header_equals_usage_times_price(
     client: openai.OpenAI, gateway: RunningGateway
 ) -> None:
-    raw = client.chat.completions.with_raw_response.create(model="deepseek-v4-flash", messages=MESSAGES)  # type: ignore[arg-type]
+    raw = client.chat.completions.with_raw_response.create(
+        model="deepseek-v4-flash", messages=MESSAGES
+    )  # type: ignore[arg-type]
     completion = raw.parse()
     assert completion.choices[0].message.content
     model_id = raw.headers["x-tiergate-model"]
@@ -40,14 +42,17 @@ def test_completion_cost_header_equals_usage_times_price(
     expected = (usage.prompt_tokens * price_in + usage.completion_tokens * price_out) / 1_000_000
     assert Decimal(raw.headers["x-tiergate-cost-usd"]) == expected
     baseline_in, baseline_out = _price(gateway, "openai/gpt-4o")
-    baseline = (usage.prompt_tokens * baseline_in + usage.completion_tokens * baseline_out) / 1_000_000
+    baseline = (
+        usage.prompt_tokens * baseline_in + usage.completion_tokens * baseline_out
+    ) / 1_000_000
     assert Decimal(raw.headers["x-tiergate-saving-usd"]) == baseline - expected
     assert len(raw.headers["x-tiergate-request-id"]) == 32
 
 
 def test_auto_route_is_explained_in_headers(client: openai.OpenAI) -> None:
     raw = client.chat.completions.with_raw_response.create(
-        model="auto", messages=[{"role": "user", "content": "Translate 'good morning' into French."}]
+        model="auto",
+        messages=[{"role": "user", "content": "Translate 'good morning' into French."}],
     )
     assert raw.headers["x-tiergate-route"] == "translate"
     assert raw.headers["x-tiergate-reason"].startswith("auto/task")
@@ -57,7 +62,9 @@ def test_stream_with_usage_carries_the_cost_in_the_final_chunk(
     client: openai.OpenAI, gateway: RunningGateway
 ) -> None:
     stream = client.chat.completions.create(
-        model="qwen3-32b", messages=MESSAGES, stream=True,  # type: ignore[arg-type]
+        model="qwen3-32b",
+        messages=MESSAGES,
+        stream=True,  # type: ignore[arg-type]
         stream_options={"include_usage": True},
     )
     chunks = list(stream)
@@ -66,7 +73,9 @@ def test_stream_with_usage_carries_the_cost_in_the_final_chunk(
     final = chunks[-1]
     assert final.choices == [] and final.usage is not None
     price_in, price_out = _price(gateway, "Qwen/Qwen3-32B")
-    expected = (final.usage.prompt_tokens * price_in + final.usage.completion_tokens * price_out) / 1_000_000
+    expected = (
+        final.usage.prompt_tokens * price_in + final.usage.completion_tokens * price_out
+    ) / 1_000_000
     cost = (final.usage.model_extra or {})["cost"]
     assert Decimal(str(cost)) == pytest.approx(expected)
 
@@ -81,7 +90,11 @@ def test_unknown_request_fields_are_forwarded_untouched(
 ) -> None:
     tools = [{"type": "function", "function": {"name": "lookup", "parameters": {"type": "object"}}}]
     client.chat.completions.create(
-        model="glm-4-plus", messages=MESSAGES, seed=7, user="u-1", tools=tools,  # type: ignore[arg-type]
+        model="glm-4-plus",
+        messages=MESSAGES,
+        seed=7,
+        user="u-1",
+        tools=tools,  # type: ignore[arg-type]
         extra_body={"vendor_extra": {"nested": [1, 2.5, "x"]}, "logit_bias": {"42": -1}},
     )
     last = httpx.get(simulator.base_url + "/_sim/last-request").json()
@@ -119,7 +132,9 @@ def test_unknown_model_is_a_404_the_sdk_understands(client: openai.OpenAI) -> No
         ({"model": 5, "messages": MESSAGES}, "model"),
     ],
 )
-def test_bad_input_is_a_400_in_openai_shape(gateway: RunningGateway, body: object, param: str) -> None:
+def test_bad_input_is_a_400_in_openai_shape(
+    gateway: RunningGateway, body: object, param: str
+) -> None:
     response = httpx.post(gateway.openai_base_url + "/chat/completions", json=body)
     assert response.status_code == 400
     error = response.json()["error"]
@@ -130,7 +145,8 @@ def test_bad_input_is_a_400_in_openai_shape(gateway: RunningGateway, body: objec
 @pytest.mark.parametrize("content", [b"{not json", b"[1, 2]", b""])
 def test_malformed_json_is_a_400(gateway: RunningGateway, content: bytes) -> None:
     response = httpx.post(
-        gateway.openai_base_url + "/chat/completions", content=content,
+        gateway.openai_base_url + "/chat/completions",
+        content=content,
         headers={"content-type": "application/json"},
     )
     assert response.status_code == 400
@@ -160,7 +176,13 @@ def test_upstream_failure_maps_to_5xx_in_openai_shape(
 
 def test_models_lists_catalog_and_routes(client: openai.OpenAI) -> None:
     ids = {model.id for model in client.models.list()}
-    assert {"deepseek-ai/DeepSeek-V4-Flash", "THUDM/glm-4-plus", "auto", "premium", "summarize"} <= ids
+    assert {
+        "deepseek-ai/DeepSeek-V4-Flash",
+        "THUDM/glm-4-plus",
+        "auto",
+        "premium",
+        "summarize",
+    } <= ids
 
 
 def test_health_and_readiness(gateway: RunningGateway) -> None:

@@ -16,7 +16,8 @@ schema = schemathesis.openapi.from_asgi("/schema/openapi.json", app)
 
 @schema.parametrize()
 @hypothesis.settings(
-    max_examples=60, deadline=None,
+    max_examples=60,
+    deadline=None,
     suppress_health_check=list(hypothesis.HealthCheck),
 )
 def test_no_server_errors(case: schemathesis.Case) -> None:

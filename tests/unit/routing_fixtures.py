@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from functools import cache
 
-from domain.catalog import Catalog
+from domain.catalog import Capability, Catalog
 from domain.features import RequestFeatures
 from domain.routing_policy import RoutingPolicy
 from domain.tasks import TaskKind
-from domain.catalog import Capability
 from infra.catalog_builder import build_catalog
 from infra.config_loader import load_settings
 from infra.policy_builder import build_policy
@@ -32,6 +31,11 @@ def features(
     tier_hint: str | None = None,
 ) -> RequestFeatures:
     return RequestFeatures(
-        input_tokens=tokens, requested_output=output, needs=needs, task=task,
-        complexity=complexity, keyword_hits=keywords, tier_hint=tier_hint,
+        input_tokens=tokens,
+        requested_output=output,
+        needs=needs,
+        task=task,
+        complexity=complexity,
+        keyword_hits=keywords,
+        tier_hint=tier_hint,
     )

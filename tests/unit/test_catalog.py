@@ -9,8 +9,13 @@ from domain.catalog import Capability, Catalog, Model
 
 def _model(id_: str, *aliases: str, **overrides: object) -> Model:
     fields: dict[str, object] = {
-        "id": id_, "family": "f", "price_in": Decimal(1), "price_out": Decimal(2),
-        "context_window": 1000, "max_output": 100, "aliases": aliases,
+        "id": id_,
+        "family": "f",
+        "price_in": Decimal(1),
+        "price_out": Decimal(2),
+        "context_window": 1000,
+        "max_output": 100,
+        "aliases": aliases,
     }
     fields.update(overrides)
     return Model(**fields)  # type: ignore[arg-type]

@@ -9,10 +9,33 @@ import pytest
 
 DOMAIN = Path(__file__).resolve().parents[2] / "domain"
 FORBIDDEN_MODULES = {
-    "app", "adapters", "infra",  # outer layers
-    "asyncio", "socket", "os", "io", "pathlib", "subprocess", "threading", "time", "logging",
-    "http", "urllib", "shutil", "tempfile", "sqlite3", "select", "selectors", "signal",
-    "httpx", "redis", "aiocache", "litestar", "msgspec", "pybreaker", "opentelemetry",
+    "app",
+    "adapters",
+    "infra",  # outer layers
+    "asyncio",
+    "socket",
+    "os",
+    "io",
+    "pathlib",
+    "subprocess",
+    "threading",
+    "time",
+    "logging",
+    "http",
+    "urllib",
+    "shutil",
+    "tempfile",
+    "sqlite3",
+    "select",
+    "selectors",
+    "signal",
+    "httpx",
+    "redis",
+    "aiocache",
+    "litestar",
+    "msgspec",
+    "pybreaker",
+    "opentelemetry",
 }
 FORBIDDEN_CALLS = {"open", "print", "input", "exec", "eval", "__import__"}
 CLOCK_ATTRIBUTES = {"now", "utcnow", "today"}
@@ -57,7 +80,9 @@ def test_domain_module_does_no_io_and_reads_no_clock(path: Path) -> None:
 
 def _is_protocol_stub(node: ast.AsyncFunctionDef) -> bool:
     """Ports declare async methods whose body is only `...` (or a docstring)."""
-    return all(isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant) for stmt in node.body)
+    return all(
+        isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant) for stmt in node.body
+    )
 
 
 def test_the_purity_check_catches_a_violation(tmp_path: Path) -> None:

@@ -9,12 +9,20 @@ from domain.catalog import Model
 from domain.pricing import Usage, cost_of, format_usd, price, worst_case_price
 
 FLASH = Model(
-    id="deepseek-ai/DeepSeek-V4-Flash", family="deepseek", price_in=Decimal("0.27"),
-    price_out=Decimal("1.10"), context_window=131072, max_output=8192,
+    id="deepseek-ai/DeepSeek-V4-Flash",
+    family="deepseek",
+    price_in=Decimal("0.27"),
+    price_out=Decimal("1.10"),
+    context_window=131072,
+    max_output=8192,
 )
 GPT4O = Model(
-    id="openai/gpt-4o", family="openai", price_in=Decimal("2.50"), price_out=Decimal("10.00"),
-    context_window=131072, max_output=16384,
+    id="openai/gpt-4o",
+    family="openai",
+    price_in=Decimal("2.50"),
+    price_out=Decimal("10.00"),
+    context_window=131072,
+    max_output=16384,
 )
 
 

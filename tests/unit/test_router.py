@@ -38,9 +38,7 @@ def test_unknown_model_is_not_found() -> None:
         plan("no-such-model")
 
 
-@pytest.mark.parametrize(
-    ("score", "tier"), [(0.1, "economy"), (0.5, "standard"), (0.9, "premium")]
-)
+@pytest.mark.parametrize(("score", "tier"), [(0.1, "economy"), (0.5, "standard"), (0.9, "premium")])
 def test_auto_complexity_picks_the_tier(score: float, tier: str) -> None:
     result = plan(complexity=score)
     assert (result.route, result.rule) == (tier, "auto/complexity")
@@ -123,8 +121,21 @@ def test_cascade_tries_the_cheapest_first() -> None:
     assert not any(c.degraded for c in result.candidates)
 
 
-_routes = st.sampled_from(["auto", "economy", "standard", "premium", "cascade", "code",
-                           "summarize", "classify", "gpt-4o", "glm-4-plus", "qwen3-32b"])
+_routes = st.sampled_from(
+    [
+        "auto",
+        "economy",
+        "standard",
+        "premium",
+        "cascade",
+        "code",
+        "summarize",
+        "classify",
+        "gpt-4o",
+        "glm-4-plus",
+        "qwen3-32b",
+    ]
+)
 _needs = st.sets(st.sampled_from([Capability.VISION, Capability.TOOLS, Capability.JSON])).map(
     lambda extra: frozenset({TEXT, *extra})
 )
@@ -140,26 +151,37 @@ _needs = st.sets(st.sampled_from([Capability.VISION, Capability.TOOLS, Capabilit
     complexity=st.floats(0, 1),
 )
 def test_plan_invariants(
-    requested: str, tokens: int, output: int | None, needs: frozenset[Capability],
-    task: TaskKind, complexity: float,
+    requested: str,
+    tokens: int,
+    output: int | None,
+    needs: frozenset[Capability],
+    task: TaskKind,
+    complexity: float,
 ) -> None:
     catalog, policy = bundled()
     try:
         result = plan_route(
             requested,
             features(tokens=tokens, output=output, needs=needs, task=task, complexity=complexity),
-            catalog, policy,
+            catalog,
+            policy,
         )
     except InvalidRequest:
-        able = [m for m in catalog if m.can(needs) and m.fits(tokens, min(output or 1, m.max_output))]
+        able = [
+            m for m in catalog if m.can(needs) and m.fits(tokens, min(output or 1, m.max_output))
+        ]
         assert not able or tokens + (output or 0) > max(m.context_window for m in able) - 1024
         return
     assert result.candidates
     for candidate in result.candidates:
         model = candidate.model
         assert model.can(needs), "never a model lacking a needed capability"
-        needed_output = candidate.output_limit or min(policy.default_output_tokens, model.max_output)
-        assert model.fits(tokens, needed_output), "never a model whose window cannot hold the request"
+        needed_output = candidate.output_limit or min(
+            policy.default_output_tokens, model.max_output
+        )
+        assert model.fits(tokens, needed_output), (
+            "never a model whose window cannot hold the request"
+        )
         if candidate.output_limit is not None:
             assert candidate.output_limit <= model.max_output
     # The chain spans two families whenever the catalog has two that could serve the request
@@ -170,7 +192,9 @@ def test_plan_invariants(
     def allowance(max_output: int) -> int:
         return min(*caps, max_output) if caps else min(policy.default_output_tokens, max_output)
 
-    serving = {m.family for m in catalog if m.can(needs) and m.fits(tokens, allowance(m.max_output))}
+    serving = {
+        m.family for m in catalog if m.can(needs) and m.fits(tokens, allowance(m.max_output))
+    }
     if len(serving) >= 2:
         assert len(result.families) >= 2
     assert result.reason.startswith(result.rule.split("/")[0])
