@@ -4,15 +4,22 @@ from __future__ import annotations
 
 from dependency_injector import containers, providers
 
+from adapters.pybreaker_breakers import PybreakerRegistry
 from app.model_listing import model_list
+from app.observability.chat_observer import TelemetryChatObserver
+from app.observability.middleware import HttpTelemetry
 from app.readiness import Readiness
 from app.services.chat import ChatService
 from app.services.executor import PlanExecutor
 from app.upstream_factory import build_upstream, open_http_clients
+from app.upstream_status import UpstreamStatus
+from domain.catalog import Catalog
 from domain.retry_policy import RetryBudget, RetryPolicy
 from infra.catalog_builder import baseline_model, build_catalog
+from infra.metrics import GatewayMetrics
 from infra.policy_builder import build_policy
 from infra.settings import ResilienceSettings, Settings
+from infra.telemetry import open_tracer_provider
 
 
 def _retry_policy(resilience: ResilienceSettings) -> RetryPolicy:
@@ -36,6 +43,15 @@ def _route_names(settings: Settings) -> list[str]:
     return ["auto", *settings.routing.routes]
 
 
+def _gateway_metrics(settings: Settings, catalog: Catalog) -> GatewayMetrics:
+    upstreams = [upstream.name for upstream in settings.upstreams]
+    return GatewayMetrics(
+        models=[model.id for model in catalog],
+        routes=_route_names(settings),
+        upstreams=[*upstreams, "simulated"],  # "simulated": the in-process simulator's name
+    )
+
+
 class Container(containers.DeclarativeContainer):
     settings = providers.Dependency(instance_of=Settings)
 
@@ -44,18 +60,39 @@ class Container(containers.DeclarativeContainer):
     policy = providers.Singleton(build_policy, settings.provided.routing, catalog)
 
     http_clients = providers.Resource(open_http_clients, settings)
-    upstream = providers.Singleton(build_upstream, settings, catalog, http_clients)
+    tracer_provider = providers.Resource(open_tracer_provider)
+    metrics = providers.Singleton(_gateway_metrics, settings, catalog)
+    http_telemetry = providers.Singleton(
+        HttpTelemetry, metrics=metrics, tracer_provider=tracer_provider
+    )
+    chat_observer = providers.Singleton(
+        TelemetryChatObserver, metrics=metrics, tracer_provider=tracer_provider
+    )
+    breakers = providers.Singleton(
+        PybreakerRegistry,
+        fail_max=settings.provided.resilience.breaker_fail_max,
+        reset_timeout_s=settings.provided.resilience.breaker_reset_timeout_s,
+        on_state_change=metrics.provided.breaker_state_changed,
+    )
+    upstream = providers.Singleton(build_upstream, settings, catalog, http_clients, breakers)
 
     executor = providers.Singleton(
         PlanExecutor,
         upstream=upstream,
         retry_policy=providers.Singleton(_retry_policy, settings.provided.resilience),
         retry_budget=providers.Singleton(_retry_budget, settings.provided.resilience),
+        observer=chat_observer,
     )
     chat_service = providers.Singleton(
-        ChatService, catalog=catalog, policy=policy, baseline=baseline, executor=executor
+        ChatService,
+        catalog=catalog,
+        policy=policy,
+        baseline=baseline,
+        executor=executor,
+        observer=chat_observer,
     )
     model_list = providers.Singleton(
         model_list, catalog, providers.Callable(_route_names, settings)
     )
     readiness = providers.Singleton(Readiness)
+    upstream_status = providers.Singleton(UpstreamStatus, upstream=upstream, breakers=breakers)

@@ -18,26 +18,32 @@ from litestar.di import Provide
 
 from app.container import Container
 from app.model_listing import ModelList
+from app.observability.middleware import STATE_KEY as HTTP_TELEMETRY
 from app.readiness import Readiness
 from app.services.chat import ChatService
+from app.upstream_status import UpstreamStatus
+from infra.metrics import GatewayMetrics
 
 
-async def _resolved(value: Any) -> Any:
+async def resolved(value: Any) -> Any:
     return await value if inspect.isawaitable(value) else value
 
 
 def container_lifespan(container: Container):  # type: ignore[no-untyped-def]
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
-        await _resolved(container.init_resources())
+        await resolved(container.init_resources())
         try:
-            app.state.chat_service = await _resolved(container.chat_service())
-            app.state.model_list = await _resolved(container.model_list())
-            app.state.readiness = await _resolved(container.readiness())
+            app.state.chat_service = await resolved(container.chat_service())
+            app.state.model_list = await resolved(container.model_list())
+            app.state.readiness = await resolved(container.readiness())
             app.state.request_timeout_s = container.settings().server.request_timeout_s
+            app.state.metrics = await resolved(container.metrics())
+            app.state.upstream_status = await resolved(container.upstream_status())
+            app.state[HTTP_TELEMETRY] = await resolved(container.http_telemetry())
             yield
         finally:
-            await _resolved(container.shutdown_resources())
+            await resolved(container.shutdown_resources())
 
     return lifespan
 
@@ -58,9 +64,19 @@ def provide_request_timeout(state: State) -> float:
     return cast(float, state.request_timeout_s)
 
 
+def provide_metrics(state: State) -> GatewayMetrics:
+    return cast(GatewayMetrics, state.metrics)
+
+
+def provide_upstream_status(state: State) -> UpstreamStatus:
+    return cast(UpstreamStatus, state.upstream_status)
+
+
 DEPENDENCIES = {
+    "upstream_status": Provide(provide_upstream_status, sync_to_thread=False),
     "chat_service": Provide(provide_chat_service, sync_to_thread=False),
     "model_list": Provide(provide_model_list, sync_to_thread=False),
     "readiness": Provide(provide_readiness, sync_to_thread=False),
     "request_timeout_s": Provide(provide_request_timeout, sync_to_thread=False),
+    "metrics": Provide(provide_metrics, sync_to_thread=False),
 }

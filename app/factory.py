@@ -7,11 +7,15 @@ from litestar.exceptions import HTTPException
 from litestar.openapi import OpenAPIConfig
 
 from app.container import Container
+from app.controllers.admin import AdminController
 from app.controllers.chat import ChatController
 from app.controllers.health import HealthController
+from app.controllers.metrics import MetricsController
 from app.controllers.models import ModelsController
+from app.controllers.route import RouteController
 from app.dependencies import DEPENDENCIES, container_lifespan
 from app.error_responses import handle_gateway_error, handle_http_exception, handle_unexpected
+from app.observability.middleware import RequestTelemetryMiddleware
 from domain.errors import GatewayError
 from infra.config_loader import load_settings
 from infra.logging_setup import configure_logging
@@ -23,8 +27,16 @@ def create_app(container: Container | None = None, *, settings: Settings | None 
         container = Container(settings=settings or Settings())
     server = container.settings().server
     return Litestar(
-        route_handlers=[ChatController, ModelsController, HealthController],
+        route_handlers=[
+            ChatController,
+            RouteController,
+            ModelsController,
+            HealthController,
+            MetricsController,
+            AdminController,
+        ],
         dependencies=DEPENDENCIES,
+        middleware=[RequestTelemetryMiddleware],
         lifespan=[container_lifespan(container)],
         exception_handlers={
             GatewayError: handle_gateway_error,
@@ -34,6 +46,7 @@ def create_app(container: Container | None = None, *, settings: Settings | None 
         request_max_body_size=server.max_body_bytes,
         openapi_config=OpenAPIConfig(title="tiergate", version="0.1.0", path="/schema"),
         debug=False,
+        logging_config=None,  # keep the JSON handler that configure_logging() installed
     )
 
 

@@ -9,6 +9,8 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 
 from app.completions import StreamTally, decode_chunk, summarize_completion
+from app.observability.observer import SILENT, AttemptWatch, ChatObserver
+from app.observability.request_record import awaiting_upstream, upstream_events
 from app.services.attempts import AttemptLog
 from domain.acceptance import Verdict
 from domain.completion import CompletionSummary, is_empty_completion
@@ -18,7 +20,7 @@ from domain.errors import (
     UpstreamError,
     UpstreamTimeout,
 )
-from domain.ports import ChatUpstream, UpstreamCall, UpstreamStream
+from domain.ports import ChatUpstream, UpstreamCall, UpstreamReply, UpstreamStream
 from domain.pricing import Usage
 from domain.retry_policy import RetryBudget, RetryPolicy
 from domain.route_plan import Candidate, RoutePlan
@@ -44,6 +46,7 @@ class OpenedStream:
     position: int
     buffered: list[bytes]  # chunks read while checking for content, not yet sent
     tally: StreamTally
+    attempt: AttemptWatch  # the relay ends it when the stream ends
 
 
 class PlanExecutor:
@@ -55,36 +58,50 @@ class PlanExecutor:
         retry_budget: RetryBudget,
         clock: Callable[[], float] = time.monotonic,
         rng: random.Random | None = None,
+        observer: ChatObserver = SILENT,
     ) -> None:
         self._upstream = upstream
         self._policy = retry_policy
         self._budget = retry_budget
         self._clock = clock
         self._rng = rng or random.Random()
+        self._observer = observer
 
     async def complete(
-        self, plan: RoutePlan, build: CallBuilder, log: AttemptLog, *, deadline: float,
+        self,
+        plan: RoutePlan,
+        build: CallBuilder,
+        log: AttemptLog,
+        *,
+        deadline: float,
         judge: Judge | None = None,
     ) -> Answer:
         self._budget.record_request(self._clock())
         last_error: UpstreamError | None = None
+        why: UpstreamError | None = None  # what sent us to the next candidate; None: escalation
         for position, candidate in enumerate(plan.candidates):
-            if position > 0 and not self._budget.try_spend(self._clock()):
-                break
+            if position > 0:
+                if not self._budget.try_spend(self._clock()):
+                    break
+                self._observer.falling_back(why)
             try:
-                body, summary = await self._complete_with_retries(candidate, build, log, deadline)
+                reply, summary = await self._complete_with_retries(
+                    candidate, plan, position, build, log, deadline
+                )
             except UpstreamError as exc:
                 if not exc.other_model_may_serve:
                     raise
-                last_error = exc
+                last_error = why = exc
                 continue
             escalate = judge is not None and position < len(plan.candidates) - 1
             verdict = judge(summary) if escalate and judge else None
             if verdict is not None and not verdict.accepted:
-                log.add(candidate.model, None, f"escalated:{verdict.reason}", summary.usage)
+                outcome = f"escalated:{verdict.reason}"
+                log.add(candidate.model, reply.upstream, outcome, summary.usage)
+                why = None
                 continue
-            log.add(candidate.model, None, "ok", summary.usage)
-            return Answer(body=body, candidate=candidate, position=position)
+            log.add(candidate.model, reply.upstream, "ok", summary.usage)
+            return Answer(body=reply.body, candidate=candidate, position=position)
         raise self._exhausted(plan, last_error, deadline)
 
     async def open_stream(
@@ -94,10 +111,14 @@ class PlanExecutor:
         self._budget.record_request(self._clock())
         last_error: UpstreamError | None = None
         for position, candidate in enumerate(plan.candidates):
-            if position > 0 and not self._budget.try_spend(self._clock()):
-                break
+            if position > 0:
+                if not self._budget.try_spend(self._clock()):
+                    break
+                self._observer.falling_back(last_error)
             try:
-                return await self._stream_with_retries(candidate, position, build, log, deadline)
+                return await self._stream_with_retries(
+                    candidate, plan, position, build, log, deadline
+                )
             except UpstreamError as exc:
                 if not exc.other_model_may_serve:
                     raise
@@ -105,63 +126,94 @@ class PlanExecutor:
         raise self._exhausted(plan, last_error, deadline)
 
     async def _complete_with_retries(
-        self, candidate: Candidate, build: CallBuilder, log: AttemptLog, deadline: float
-    ) -> tuple[bytes, CompletionSummary]:
+        self,
+        candidate: Candidate,
+        plan: RoutePlan,
+        position: int,
+        build: CallBuilder,
+        log: AttemptLog,
+        deadline: float,
+    ) -> tuple[UpstreamReply, CompletionSummary]:
         attempt = 1
         while True:
+            watch = self._observer.attempt(candidate.model, plan, position=position, number=attempt)
             try:
-                reply = await self._upstream.complete(build(candidate, self._remaining(deadline)))
+                call = watch.traced(build(candidate, self._remaining(deadline)))
+                reply = await awaiting_upstream(self._upstream.complete(call))
                 summary = summarize_completion(reply.body)
+                watch.answered(reply.upstream, summary.usage, summary.finish_reason, reply.body)
                 if is_empty_completion(summary):
                     log.add(candidate.model, reply.upstream, "empty", summary.usage)
                     raise EmptyCompletion(f"{candidate.model.id} returned an empty completion")
-                return reply.body, summary
-            except EmptyCompletion:
-                raise
-            except UpstreamError as exc:
+                watch.end()
+                return reply, summary
+            except BaseException as exc:
+                watch.end(exc)
+                if isinstance(exc, EmptyCompletion) or not isinstance(exc, UpstreamError):
+                    raise
                 log.add(candidate.model, exc.upstream, exc.code, Usage())
                 await self._pause_or_raise(exc, attempt, deadline)
                 attempt += 1
 
     async def _stream_with_retries(
-        self, candidate: Candidate, position: int, build: CallBuilder, log: AttemptLog,
+        self,
+        candidate: Candidate,
+        plan: RoutePlan,
+        position: int,
+        build: CallBuilder,
+        log: AttemptLog,
         deadline: float,
     ) -> OpenedStream:
         attempt = 1
         while True:
+            watch = self._observer.attempt(candidate.model, plan, position=position, number=attempt)
             try:
-                stream = await self._upstream.open_stream(build(candidate, self._remaining(deadline)))
-            except UpstreamError as exc:
+                call = watch.traced(build(candidate, self._remaining(deadline)))
+                stream = await awaiting_upstream(self._upstream.open_stream(call))
+            except BaseException as exc:
+                watch.end(exc)
+                if not isinstance(exc, UpstreamError):
+                    raise
                 log.add(candidate.model, exc.upstream, exc.code, Usage())
                 await self._pause_or_raise(exc, attempt, deadline)
                 attempt += 1
                 continue
-            return await self._read_to_first_content(stream, candidate, position, log)
+            return await self._read_to_first_content(stream, candidate, position, log, watch)
 
     async def _read_to_first_content(
-        self, stream: UpstreamStream, candidate: Candidate, position: int, log: AttemptLog
+        self,
+        stream: UpstreamStream,
+        candidate: Candidate,
+        position: int,
+        log: AttemptLog,
+        watch: AttemptWatch,
     ) -> OpenedStream:
         tally = StreamTally()
         buffered: list[bytes] = []
-        events = aiter(stream.events())
+        events = upstream_events(aiter(stream.events()))
         try:
             async for payload in events:
                 tally.add(decode_chunk(payload))
                 buffered.append(payload)
                 if tally.has_content:
-                    return OpenedStream(stream, events, candidate, position, buffered, tally)
+                    return OpenedStream(stream, events, candidate, position, buffered, tally, watch)
         except UpstreamError as exc:
             await stream.aclose()
             log.add(candidate.model, stream.upstream, exc.code, tally.usage or Usage())
+            watch.end(exc)
             raise
-        except BaseException:
+        except BaseException as exc:
             await stream.aclose()
+            watch.end(exc)
             raise
         if tally.finish_reason not in (None, "stop"):
-            return OpenedStream(stream, events, candidate, position, buffered, tally)
+            return OpenedStream(stream, events, candidate, position, buffered, tally, watch)
         await stream.aclose()
         log.add(candidate.model, stream.upstream, "empty", tally.usage or Usage())
-        raise EmptyCompletion(f"{candidate.model.id} streamed an empty completion")
+        failure = EmptyCompletion(f"{candidate.model.id} streamed an empty completion")
+        watch.answered(stream.upstream, tally.usage or Usage(), tally.finish_reason)
+        watch.end(failure)
+        raise failure
 
     async def _pause_or_raise(self, exc: UpstreamError, attempt: int, deadline: float) -> None:
         delay = self._policy.delay_s(
@@ -172,7 +224,9 @@ class PlanExecutor:
         )
         if not exc.other_model_may_serve or not retry or not self._budget.try_spend(self._clock()):
             raise exc
-        await asyncio.sleep(delay)
+        self._observer.retrying(exc)
+        # The pause is the upstream's doing (it failed or asked for it), not gateway overhead.
+        await awaiting_upstream(asyncio.sleep(delay))
 
     def _remaining(self, deadline: float) -> float:
         remaining = deadline - self._clock()

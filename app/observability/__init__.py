@@ -1,0 +1,1 @@
+"""Observability of the request path: span attributes, the chat observer, the HTTP middleware."""
