@@ -11,6 +11,8 @@ from domain.route_plan import Candidate, RoutePlan
 from domain.routing_policy import TIER_ORDER, Route, RoutingPolicy
 from domain.tasks import TaskKind
 
+MIN_OUTPUT_TOKENS = 256  # less room than this for an answer is not worth a call
+
 
 @dataclass(frozen=True, slots=True)
 class _Choice:
@@ -172,17 +174,24 @@ def _admissible(
 def _can_serve(
     model: Model, route: Route, features: RequestFeatures, policy: RoutingPolicy
 ) -> bool:
-    limit = _output_limit(model, route, features) or min(
-        policy.default_output_tokens, model.max_output
-    )
+    limit = _output_limit(model, route, features)
+    if limit is None:  # nobody set a limit: assume a typical answer, or what room is left
+        room = model.context_window - features.input_tokens
+        limit = min(policy.default_output_tokens, model.max_output, max(room, MIN_OUTPUT_TOKENS))
     return model.can(features.needs) and model.fits(features.input_tokens, limit)
 
 
 def _output_limit(model: Model, route: Route, features: RequestFeatures) -> int | None:
-    limits = [x for x in (features.requested_output, route.max_output_tokens) if x is not None]
-    if not limits:
+    requested, cap = features.requested_output, route.max_output_tokens
+    if requested is None and cap is None:
         return None
-    return min(*limits, model.max_output)
+    limit = min(x for x in (requested, cap, model.max_output) if x is not None)
+    if requested is None:
+        # Only the gateway's own cap applies: shrink it to the room the window leaves rather
+        # than refuse a request whose input fits.
+        room = model.context_window - features.input_tokens
+        limit = min(limit, max(room, MIN_OUTPUT_TOKENS))
+    return limit
 
 
 def _rescue(

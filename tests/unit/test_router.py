@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 from domain.catalog import Capability
 from domain.errors import ContextLengthExceeded, InvalidRequest, ModelNotFound
-from domain.router import plan_route
+from domain.router import MIN_OUTPUT_TOKENS, plan_route
 from domain.tasks import TaskKind
 from tests.unit.routing_fixtures import bundled, features
 
@@ -167,21 +167,18 @@ def test_plan_invariants(
             policy,
         )
     except InvalidRequest:
-        able = [
-            m for m in catalog if m.can(needs) and m.fits(tokens, min(output or 1, m.max_output))
-        ]
-        assert not able or tokens + (output or 0) > max(m.context_window for m in able) - 1024
+        # Refused only when no capable model has room for the requested (or minimum) output.
+        minimum = output or MIN_OUTPUT_TOKENS
+        assert all(
+            tokens + min(minimum, m.max_output) > m.context_window for m in catalog if m.can(needs)
+        )
         return
     assert result.candidates
     for candidate in result.candidates:
         model = candidate.model
         assert model.can(needs), "never a model lacking a needed capability"
-        needed_output = candidate.output_limit or min(
-            policy.default_output_tokens, model.max_output
-        )
-        assert model.fits(tokens, needed_output), (
-            "never a model whose window cannot hold the request"
-        )
+        needed_output = candidate.output_limit or MIN_OUTPUT_TOKENS
+        assert model.fits(tokens, needed_output), "never a model whose window cannot hold it"
         if candidate.output_limit is not None:
             assert candidate.output_limit <= model.max_output
     # The chain spans two families whenever the catalog has two that could serve the request
