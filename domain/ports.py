@@ -64,3 +64,65 @@ class BreakerRegistry(Protocol):
     def guard(self, upstream: str, model: str) -> AbstractAsyncContextManager[None]: ...
 
     def states(self) -> dict[tuple[str, str], str]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class CachedAnswer:
+    """A stored upstream answer: the `chat.completion` JSON as received, and where it came from."""
+
+    body: bytes
+    model: str
+    route: str
+    tier: str
+    stored_at: float  # epoch seconds, passed in by the caller
+    input_tokens: int = 0
+    output_tokens: int = 0
+
+
+class ResponseCache(Protocol):
+    """Exact-match answers by cache key, shared by streaming and non-streaming requests.
+
+    Never raises and never waits long: a backend failure or timeout reads as a miss and
+    makes `set` a no-op (fail open); the cache is used again as soon as the backend answers.
+    """
+
+    async def get(self, key: str) -> CachedAnswer | None: ...
+
+    async def set(self, key: str, answer: CachedAnswer, ttl_s: float) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class SemanticMatch:
+    """The nearest stored prompt: the exact cache key of its answer, and how close it is."""
+
+    key: str
+    similarity: float
+
+
+class SemanticIndex(Protocol):
+    """Prompt vectors by scope (`SemanticScope.id`), pointing at exact cache keys.
+
+    Entries expire after `ttl_s` (times are epoch seconds passed in); `nearest` answers the
+    closest live entry with cosine similarity >= `threshold`. Fails open like `ResponseCache`.
+    """
+
+    async def add(
+        self, scope: str, vector: tuple[float, ...], key: str, *, ttl_s: float, now: float
+    ) -> None: ...
+
+    async def nearest(
+        self, scope: str, vector: tuple[float, ...], *, threshold: float, now: float
+    ) -> SemanticMatch | None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Embedding:
+    vector: tuple[float, ...]
+    model: str
+    input_tokens: int  # for cost accounting
+
+
+class Embedder(Protocol):
+    """Text to vector for the semantic cache; None when embedding failed or took too long."""
+
+    async def embed(self, text: str) -> Embedding | None: ...
