@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from domain.cache_directives import CacheDirectives
+
+NO_DIRECTIVES = CacheDirectives()
+
 
 @dataclass(frozen=True, slots=True)
 class CallContext:
@@ -12,7 +16,7 @@ class CallContext:
     feature: str
     deadline: float  # monotonic clock reading after which no attempt may start or run
     tier_hint: str | None = None
-    cache_control: str | None = None
+    cache: CacheDirectives = NO_DIRECTIVES
     max_cost_usd: str | None = None
     traceparent: str | None = None
     allow_fallback: bool = True

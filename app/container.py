@@ -5,16 +5,19 @@ from __future__ import annotations
 from dependency_injector import containers, providers
 
 from adapters.pybreaker_breakers import PybreakerRegistry
+from app.cache_factory import build_embedder, open_response_cache, open_semantic_index
 from app.model_listing import model_list
 from app.observability.chat_observer import TelemetryChatObserver
 from app.observability.middleware import HttpTelemetry
 from app.readiness import Readiness
+from app.services.answer_cache import AnswerCache
 from app.services.chat import ChatService
 from app.services.executor import PlanExecutor
 from app.upstream_factory import build_upstream, open_http_clients
 from app.upstream_status import UpstreamStatus
 from domain.catalog import Catalog
 from domain.retry_policy import RetryBudget, RetryPolicy
+from infra.cache_builder import build_cache_policy
 from infra.catalog_builder import baseline_model, build_catalog
 from infra.metrics import GatewayMetrics
 from infra.policy_builder import build_policy
@@ -83,6 +86,19 @@ class Container(containers.DeclarativeContainer):
         retry_budget=providers.Singleton(_retry_budget, settings.provided.resilience),
         observer=chat_observer,
     )
+    cache_policy = providers.Singleton(build_cache_policy, settings.provided.cache)
+    response_cache = providers.Resource(
+        open_response_cache, settings.provided.cache, metrics.provided.cache_failed
+    )
+    semantic_index = providers.Resource(
+        open_semantic_index, settings.provided.cache, metrics.provided.cache_failed
+    )
+    embedder = providers.Singleton(
+        build_embedder, settings.provided.cache, upstream, metrics.provided.cache_failed
+    )
+    answer_cache = providers.Singleton(
+        AnswerCache, responses=response_cache, semantic=semantic_index, embedder=embedder
+    )
     chat_service = providers.Singleton(
         ChatService,
         catalog=catalog,
@@ -90,6 +106,8 @@ class Container(containers.DeclarativeContainer):
         baseline=baseline,
         executor=executor,
         observer=chat_observer,
+        cache_policy=cache_policy,
+        answer_cache=answer_cache,
     )
     model_list = providers.Singleton(
         model_list, catalog, providers.Callable(_route_names, settings)

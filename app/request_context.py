@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import math
 import time
 import uuid
 from typing import Any
@@ -9,18 +11,44 @@ from typing import Any
 from litestar import Request
 
 from app.call_context import CallContext
+from domain.cache_directives import parse_directives
+from domain.errors import InvalidRequest
+
+TIMEOUT_HEADER = "x-tiergate-timeout-ms"
 
 
 def call_context(request: Request[Any, Any, Any], *, timeout_s: float) -> CallContext:
     headers = request.headers
     return CallContext(
         request_id=uuid.uuid4().hex,
-        tenant="default",
+        tenant=anonymous_tenant(headers.get("authorization")),
         feature=headers.get("x-tiergate-feature") or "untagged",
-        deadline=time.monotonic() + timeout_s,
+        deadline=time.monotonic() + caller_timeout_s(headers.get(TIMEOUT_HEADER), timeout_s),
         tier_hint=headers.get("x-tiergate-tier"),
-        cache_control=headers.get("x-tiergate-cache"),
+        cache=parse_directives(headers),
         max_cost_usd=headers.get("x-tiergate-max-cost-usd"),
         traceparent=headers.get("traceparent"),
         allow_fallback=headers.get("x-tiergate-fallback", "").lower() not in ("off", "none", "0"),
     )
+
+
+def caller_timeout_s(header: str | None, server_limit_s: float) -> float:
+    """The caller's own deadline (`x-tiergate-timeout-ms`), clamped to [1 ms, the server's]."""
+    if header is None or not header.strip():
+        return server_limit_s
+    try:
+        millis = float(header)
+    except ValueError:
+        millis = math.nan
+    if math.isnan(millis):
+        raise InvalidRequest(
+            f"{TIMEOUT_HEADER} must be a number of milliseconds", param=TIMEOUT_HEADER
+        )
+    return min(max(millis / 1000, 0.001), server_limit_s)
+
+
+def anonymous_tenant(authorization: str | None) -> str:
+    """With no tenants configured, each distinct caller key is its own tenant (never logged)."""
+    if not authorization:
+        return "anonymous"
+    return "key-" + hashlib.sha256(authorization.encode()).hexdigest()[:16]

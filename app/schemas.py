@@ -61,7 +61,7 @@ class UsageView(msgspec.Struct, kw_only=True):
 class ResponseMessage(msgspec.Struct, kw_only=True):
     content: str | None = None
     tool_calls: list[msgspec.Raw] | None = None
-    function_call: msgspec.Raw | None = None
+    function_call: dict[str, msgspec.Raw] | None = None
 
 
 class CompletionChoice(msgspec.Struct, kw_only=True):
@@ -79,7 +79,7 @@ class CompletionView(msgspec.Struct, kw_only=True):
 class ChunkDelta(msgspec.Struct, kw_only=True):
     content: str | None = None
     tool_calls: list[msgspec.Raw] | None = None
-    function_call: msgspec.Raw | None = None
+    function_call: dict[str, msgspec.Raw] | None = None
 
 
 class ChunkChoice(msgspec.Struct, kw_only=True):

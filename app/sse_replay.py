@@ -23,7 +23,7 @@ class _Completion(msgspec.Struct):
     created: int = 0
     model: str = ""
     choices: list[_Choice] = []
-    usage: msgspec.Raw | None = None
+    usage: dict[str, msgspec.Raw] | None = None
     system_fingerprint: str | None = None
 
 

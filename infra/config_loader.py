@@ -71,6 +71,11 @@ def _apply_env(data: dict[str, Any], env: Mapping[str, str]) -> dict[str, Any]:
         data["upstream_mode"] = env["TIERGATE_UPSTREAM_MODE"]
     if "TIERGATE_UPSTREAM_BASE_URL" in env:
         data["upstreams"] = _with_primary_url(data.get("upstreams") or [], env)
+    if "TIERGATE_REDIS_URL" in env:
+        cache = dict(data.get("cache") or {})
+        cache["backend"] = "redis"
+        cache["redis_url"] = env["TIERGATE_REDIS_URL"]
+        data["cache"] = cache
     if "TIERGATE_SIM_LATENCY_SCALE" in env:
         simulator = dict(data.get("simulator") or {})
         simulator["latency_scale"] = _as_float(

@@ -28,7 +28,7 @@ OTHER = "other"
 NONE = "none"  # no value: a request that failed before routing, an attempt with no upstream
 PINNED = "pinned"  # the route label when the caller named a catalog model instead of a route
 ENDPOINTS = frozenset({"chat", "embeddings", "models", "route", "spend", "feedback", OTHER})
-CACHE_RESULTS = frozenset({"hit", "semantic_hit", "miss", "bypass"})
+CACHE_RESULTS = frozenset({"hit", "semantic_hit", "miss", "bypass", "error"})
 BREAKER_STATES = {"closed": 0, "half-open": 1, "open": 2}
 # The classic text format; Litestar appends "; charset=utf-8" to text/* media types.
 CONTENT_TYPE = "text/plain; version=0.0.4"
@@ -164,6 +164,10 @@ class GatewayMetrics:
         self._baseline(model, route).inc(float(baseline_usd))
         result = cache.replace("-", "_")
         self._cache(result if result in CACHE_RESULTS else OTHER).inc()
+
+    def cache_failed(self, operation: str, error: BaseException) -> None:
+        """For the caches' `on_error(operation, error)` hook: the request went on uncached."""
+        self._cache("error").inc()
 
     def retried(self, reason: str) -> None:
         self._retries(reason).inc()

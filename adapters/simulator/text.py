@@ -34,7 +34,7 @@ def message_text(message: Message) -> str:
     else:
         text = " ".join(part.text for part in content if part.text is not None)
     if message.tool_calls is not None:
-        text += bytes(message.tool_calls).decode("utf-8", "replace")
+        text += "".join(bytes(call).decode("utf-8", "replace") for call in message.tool_calls)
     return text
 
 

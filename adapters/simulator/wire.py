@@ -16,7 +16,7 @@ class ContentPart(Struct):
 class Message(Struct):
     role: str
     content: str | list[ContentPart] | None = None
-    tool_calls: msgspec.Raw | None = None
+    tool_calls: list[msgspec.Raw] | None = None
 
 
 class StreamOptions(Struct):

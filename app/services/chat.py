@@ -4,25 +4,29 @@ from __future__ import annotations
 
 import time
 from collections.abc import AsyncIterator, Callable, Iterable
+from dataclasses import dataclass
 
 from app import sse
 from app.call_context import CallContext
-from app.completions import decode_chunk, to_usage
+from app.completions import decode_chunk, summarize_completion, to_usage
 from app.forwarding import RawFields, parse_chat_request, upstream_body
 from app.observability.observer import SILENT, ChatObserver, RequestWatch
 from app.prompt_shape import prompt_shape
 from app.response_headers import CallReport, cost_headers, report_headers
 from app.schemas import ChatCompletionRequest, ChunkView
+from app.services.answer_cache import AnswerCache, CacheHit, CacheLookup
 from app.services.attempts import AttemptLog
 from app.services.executor import Judge, OpenedStream, PlanExecutor
 from app.services.results import ChatReply, ChatStream
 from app.sse_replay import replay_as_sse
+from app.stream_capture import StreamCapture
 from domain.acceptance import judge_answer
+from domain.cache_policy import CacheDecision, CacheKeyPolicy, CacheRequest
 from domain.catalog import Catalog, Model
 from domain.errors import StreamInterrupted, UpstreamError
 from domain.features import RequestFeatures, extract_features
-from domain.ports import UpstreamCall
-from domain.pricing import Usage
+from domain.ports import CachedAnswer, UpstreamCall
+from domain.pricing import Cost, Usage, price
 from domain.route_plan import Candidate, RoutePlan
 from domain.router import plan_route
 from domain.routing_policy import RoutingPolicy
@@ -38,6 +42,8 @@ class ChatService:
         executor: PlanExecutor,
         clock: Callable[[], float] = time.monotonic,
         observer: ChatObserver = SILENT,
+        cache_policy: CacheKeyPolicy | None = None,
+        answer_cache: AnswerCache | None = None,
     ) -> None:
         self._catalog = catalog
         self._policy = policy
@@ -46,6 +52,8 @@ class ChatService:
         self._executor = executor
         self._clock = clock
         self._observer = observer
+        self._cache_policy = cache_policy
+        self._answer_cache = answer_cache
 
     def plan(self, body: bytes, ctx: CallContext) -> tuple[RoutePlan, RequestFeatures]:
         request, _ = parse_chat_request(body)
@@ -55,6 +63,11 @@ class ChatService:
         request, raw_fields = parse_chat_request(body)
         plan, features = self._plan(request, ctx)
         watch = self._observer.request(ctx, plan)
+        decision = self._cache_decision(raw_fields, plan, ctx)
+        lookup = await self._lookup(decision)
+        if lookup.hit is not None:
+            return self._serve_hit(lookup.hit, request, ctx, plan, watch)
+        cache_state = "miss" if decision is not None and decision.lookup else "bypass"
         log = AttemptLog(baseline=self._baseline)
         build = self._call_builder(raw_fields, stream=request.stream and not plan.cascade)
         try:
@@ -62,10 +75,19 @@ class ChatService:
                 opened = await self._executor.open_stream(plan, build, log, deadline=ctx.deadline)
                 # The open stream is logged only when it ends: count it as an attempt now.
                 report = self._report(
-                    ctx, plan, opened.candidate, opened.position, log, in_flight=1
+                    ctx,
+                    plan,
+                    opened.candidate,
+                    opened.position,
+                    log,
+                    in_flight=1,
+                    cache=cache_state,
                 )
+                storing = _Storing(decision, lookup, plan) if decision and decision.store else None
                 return ChatStream(
-                    events=self._relay(opened, request, log, features.input_tokens, watch, report),
+                    events=self._relay(
+                        opened, request, log, features.input_tokens, watch, report, storing
+                    ),
                     headers=report_headers(report),
                 )
             judge = self._judge(request) if plan.cascade else None
@@ -75,17 +97,76 @@ class ChatService:
         except BaseException:
             watch.settled(log, None)
             raise
-        report = self._report(ctx, plan, answer.candidate, answer.position, log)
+        report = self._report(ctx, plan, answer.candidate, answer.position, log, cache=cache_state)
         watch.settled(log, report)
+        if decision is not None and decision.store:
+            await self._store(_Storing(decision, lookup, plan), answer.body, answer.candidate.model)
         headers = report_headers(report) | cost_headers(log.total_cost)
         if request.stream:
-            events = _iterate(
-                replay_as_sse(
-                    answer.body, include_usage=request.wants_usage_chunk, cost=log.total_cost
-                )
+            return ChatStream(
+                events=self._replay(answer.body, request, log.total_cost), headers=headers
             )
-            return ChatStream(events=events, headers=headers)
         return ChatReply(body=answer.body, headers=headers)
+
+    def _cache_decision(
+        self, raw_fields: RawFields, plan: RoutePlan, ctx: CallContext
+    ) -> CacheDecision | None:
+        if self._cache_policy is None or self._answer_cache is None:
+            return None
+        fields = {name: bytes(raw) for name, raw in raw_fields.items()}
+        cache_request = CacheRequest.of(tenant=ctx.tenant, route=plan.route, fields=fields)
+        return self._cache_policy.decide(cache_request, tier=plan.tier, directives=ctx.cache)
+
+    async def _lookup(self, decision: CacheDecision | None) -> CacheLookup:
+        if decision is None or self._answer_cache is None:
+            return CacheLookup()
+        return await self._answer_cache.lookup(decision)
+
+    def _serve_hit(
+        self,
+        hit: CacheHit,
+        request: ChatCompletionRequest,
+        ctx: CallContext,
+        plan: RoutePlan,
+        watch: RequestWatch,
+    ) -> ChatReply | ChatStream:
+        answer = hit.answer
+        usage = Usage(input_tokens=answer.input_tokens, output_tokens=answer.output_tokens)
+        # A hit costs nothing; the baseline is what the same answer would have cost there.
+        cost = Cost(usd=Cost().usd, baseline_usd=price(self._baseline, usage))
+        report = CallReport(
+            request_id=ctx.request_id,
+            model=answer.model,
+            route=plan.route,
+            tier=plan.tier,
+            reason=f"{plan.reason}; served from cache ({hit.kind})",
+            attempts=0,
+            cache=hit.kind,
+        )
+        watch.settled(AttemptLog(baseline=self._baseline), report)
+        headers = report_headers(report) | cost_headers(cost)
+        if request.stream:
+            return ChatStream(events=self._replay(answer.body, request, cost), headers=headers)
+        return ChatReply(body=answer.body, headers=headers)
+
+    async def _store(self, storing: _Storing, body: bytes, model: Model) -> None:
+        if self._answer_cache is None:
+            return
+        summary = summarize_completion(body)
+        answer = CachedAnswer(
+            body=body,
+            model=model.id,
+            route=storing.plan.route,
+            tier=storing.plan.tier,
+            stored_at=self._answer_cache.now(),
+            input_tokens=summary.usage.input_tokens,
+            output_tokens=summary.usage.output_tokens,
+        )
+        await self._answer_cache.store(storing.decision, storing.lookup, answer)
+
+    @staticmethod
+    def _replay(body: bytes, request: ChatCompletionRequest, cost: Cost) -> AsyncIterator[bytes]:
+        return _iterate(replay_as_sse(body, include_usage=request.wants_usage_chunk, cost=cost))
 
     def _plan(
         self, request: ChatCompletionRequest, ctx: CallContext
@@ -126,6 +207,7 @@ class ChatService:
         log: AttemptLog,
         *,
         in_flight: int = 0,
+        cache: str = "bypass",
     ) -> CallReport:
         degraded = "tier" if candidate.degraded else None
         return CallReport(
@@ -137,6 +219,7 @@ class ChatService:
             attempts=max(log.count + in_flight, 1),
             fallback=position > 0,
             degraded=degraded,
+            cache=cache,
         )
 
     async def _relay(
@@ -147,20 +230,31 @@ class ChatService:
         estimated_input: int,
         watch: RequestWatch,
         report: CallReport,
+        storing: _Storing | None,
     ) -> AsyncIterator[bytes]:
         tally = opened.tally
+        capture = StreamCapture() if storing is not None else None
         model = opened.candidate.model
         outcome = "ok"
         failure: BaseException | None = None
         try:
             for payload in opened.buffered:
+                if capture is not None:
+                    capture.add(payload)
                 if out := self._outgoing(payload, decode_chunk(payload), request, log, model):
                     yield out
             async for payload in opened.events:
                 chunk = decode_chunk(payload)
                 tally.add(chunk)
+                if capture is not None:
+                    capture.add(payload)
                 if out := self._outgoing(payload, chunk, request, log, model):
                     yield out
+            # Only a stream that completed is stored, and before [DONE] so the client's
+            # next identical request can already hit.
+            completed = capture.completion_body() if capture is not None else None
+            if storing is not None and completed is not None:
+                await self._store(storing, completed, model)
             yield sse.DONE
         except UpstreamError as exc:
             outcome = exc.code
@@ -196,6 +290,15 @@ class ChatService:
         if not request.wants_usage_chunk:
             return None
         return sse.event(sse.with_cost(payload, log.cost_with(model, to_usage(chunk.usage))))
+
+
+@dataclass(frozen=True, slots=True)
+class _Storing:
+    """What a successful answer needs to be cached."""
+
+    decision: CacheDecision
+    lookup: CacheLookup
+    plan: RoutePlan
 
 
 async def _iterate(chunks: Iterable[bytes]) -> AsyncIterator[bytes]:
