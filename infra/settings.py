@@ -101,6 +101,81 @@ class ResilienceSettings(_Strict):
     upstream_cooldown_s: PositiveFloat = 30.0
 
 
+class SpendLimitSettings(_Strict):
+    """USD per window; a soft limit downgrades to economy, a hard limit rejects (429)."""
+
+    soft_usd: Decimal | None = None
+    hard_usd: Decimal | None = None
+
+
+class BudgetSettings(_Strict):
+    daily: SpendLimitSettings = msgspec.field(default_factory=SpendLimitSettings)
+    monthly: SpendLimitSettings = msgspec.field(default_factory=SpendLimitSettings)
+
+
+class TenantSettings(_Strict):
+    name: str
+    # sha256 hex digests of the tenant's API keys (`printf %s "$KEY" | sha256sum`), inline
+    # and/or in a mounted secret file holding one digest per line.
+    key_sha256: list[str] = []
+    key_sha256_file: str | None = None
+    admin: bool = False  # may read every tenant's spend and restore demoted models
+    requests_per_minute: PositiveInt | None = None
+    tokens_per_minute: PositiveInt | None = None
+    budget: BudgetSettings = msgspec.field(default_factory=BudgetSettings)
+    features: dict[str, BudgetSettings] = {}  # per x-tiergate-feature tag, within this tenant
+
+
+class QualitySettings(_Strict):
+    window: PositiveInt = 50  # rolling quality is the mean of the last `window` scores
+    min_samples: PositiveInt = 20
+    demote_below: Annotated[float, Meta(ge=0, le=1)] = 0.8
+    restore_at: Annotated[float, Meta(ge=0, le=1)] = 0.85
+
+
+class GovernanceSettings(_Strict):
+    # memory: one process; redis: shared by every gateway process (URL from env or a file).
+    store: Literal["memory", "redis"] = "memory"
+    redis_url_env: str = "TIERGATE_REDIS_URL"
+    redis_url_file: str | None = None
+    key_prefix: str = "tiergate"
+    store_timeout_s: PositiveFloat = 0.25
+    spend_retention_days: PositiveInt = 400
+    tenants: list[TenantSettings] = []  # none at all: open mode, announced at start-up
+    recent_requests: PositiveInt = 100_000  # request ids kept for feedback (memory store)
+    feedback_ttl_s: PositiveInt = 86_400  # Redis holds one small key per request this long
+    quality: QualitySettings = msgspec.field(default_factory=QualitySettings)
+
+
+class RouteCacheSettings(_Strict):
+    enabled: bool = True
+    max_temperature: Annotated[float, Meta(ge=0, le=2)] | None = None
+    ttl_s: Annotated[float, Meta(gt=0, le=86_400)] | None = None
+    semantic: bool | None = None
+    semantic_threshold: Annotated[float, Meta(ge=0, le=1)] | None = None
+
+
+class CacheSettings(_Strict):
+    enabled: bool = True
+    backend: Literal["memory", "redis"] = "memory"
+    redis_url: str | None = None
+    max_entries: PositiveInt = 10_000
+    timeout_s: PositiveFloat = 0.05
+    # Only answers this deterministic are cached; a request without `temperature` counts as
+    # `absent_temperature` (OpenAI's default is 1).
+    max_temperature: Annotated[float, Meta(ge=0, le=2)] = 0.3
+    absent_temperature: Annotated[float, Meta(ge=0, le=2)] = 1.0
+    ttl_by_tier: dict[str, Annotated[float, Meta(gt=0, le=86_400)]] = msgspec.field(
+        default_factory=lambda: {"economy": 3600.0, "standard": 900.0, "premium": 900.0}
+    )
+    routes: dict[str, RouteCacheSettings] = {}
+    semantic: bool = True
+    semantic_threshold: Annotated[float, Meta(ge=0, le=1)] = 0.92
+    semantic_max_entries: PositiveInt = 10_000
+    embedding_model: str = "BAAI/bge-m3"
+    embedding_timeout_s: PositiveFloat = 0.3
+
+
 class Settings(_Strict):
     server: ServerSettings = msgspec.field(default_factory=ServerSettings)
     # auto: the simulator unless some upstream has an API key available.
@@ -111,3 +186,5 @@ class Settings(_Strict):
     catalog: list[ModelSettings] = []
     routing: RoutingSettings = msgspec.field(default_factory=RoutingSettings)
     resilience: ResilienceSettings = msgspec.field(default_factory=ResilienceSettings)
+    cache: CacheSettings = msgspec.field(default_factory=CacheSettings)
+    governance: GovernanceSettings = msgspec.field(default_factory=GovernanceSettings)
