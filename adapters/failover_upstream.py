@@ -36,7 +36,7 @@ class UpstreamRoute:
 
 
 class NoUpstreamAvailable(UpstreamConnectionError):
-    """Every upstream for the model is cooling down or behind an open circuit; try another
+    """Every upstream for the model is behind an open circuit (or none serves it); try another
     model. `retry_after_s`, when set, is when the first of them may be tried again."""
 
     code = "no_upstream_available"
@@ -59,8 +59,9 @@ class FailoverChatUpstream:
     unhealthy for `cooldown_s` (or the upstream's shorter Retry-After) and moves on; any other
     error was caused by the request and propagates at once. Once its cool-down has passed a
     route takes its usual place again for one probe at a time, so a recovered primary is
-    actually re-tried instead of waiting behind a healthy secondary forever. Streams fail over
-    only while opening; after `open_stream` returns the stream belongs to the caller.
+    actually re-tried instead of waiting behind a healthy secondary forever. When every route
+    is cooling down, all are tried anyway. Streams fail over only while opening; after
+    `open_stream` returns the stream belongs to the caller.
     """
 
     def __init__(
@@ -101,10 +102,17 @@ class FailoverChatUpstream:
     async def _first_answer(self, call: UpstreamCall, attempt: Attempt[T]) -> T:
         deadline = self._clock() + call.timeout_s
         last_error: UpstreamError | None = None
-        for route in self._in_order(call.model):
+        routes = self._in_order(call.model)
+        # Every route cooling down: skipping them all would turn one reset or timeout into an
+        # outage of every model (with a single upstream, always). Try them anyway (Envoy's
+        # "panic" mode); per-model trouble is left to the breakers.
+        panic = all(self._health[route.name].cooling(self._clock()) for route in routes)
+        for route in routes:
             now = self._clock()
             health = self._health[route.name]
-            if health.cooling(now) or not self._breakers.admits(route.name, call.model):
+            if (health.cooling(now) and not panic) or not self._breakers.admits(
+                route.name, call.model
+            ):
                 continue
             if now >= deadline:
                 break

@@ -225,7 +225,7 @@ async def test_all_upstreams_failing_raises_the_last_upstream_error() -> None:
     assert raised.value is last
 
 
-async def test_nothing_eligible_raises_no_upstream_available_for_another_model() -> None:
+async def test_every_upstream_cooling_down_is_still_tried() -> None:
     clock = FakeClock()
     upstream, primary, secondary = two_regions(clock)
     primary.then(down())
@@ -233,6 +233,20 @@ async def test_nothing_eligible_raises_no_upstream_available_for_another_model()
     with pytest.raises(UpstreamConnectionError):
         await upstream.complete(CALL)
     clock.advance(10)
+    # Benching every upstream would turn one bad moment into an outage: try them anyway.
+    assert (await upstream.complete(CALL)).upstream == "primary"
+    assert upstream.health()["primary"]["healthy"] is True
+
+
+async def test_nothing_eligible_raises_no_upstream_available_for_another_model() -> None:
+    clock, breakers = FakeClock(), FakeBreakers()
+    upstream, primary, secondary = two_regions(clock, breakers)
+    primary.then(down())
+    secondary.then(down())
+    with pytest.raises(UpstreamConnectionError):
+        await upstream.complete(CALL)
+    clock.advance(10)
+    breakers.open |= {("primary", "m"), ("secondary", "m")}
     with pytest.raises(NoUpstreamAvailable, match="no upstream available for model m") as raised:
         await upstream.complete(CALL)
     assert not raised.value.retryable  # same model cannot help before the cool-down ends
