@@ -134,8 +134,9 @@ class QualitySettings(_Strict):
 
 
 class GovernanceSettings(_Strict):
-    # memory: one process; redis: shared by every gateway process (URL from env or a file).
-    store: Literal["memory", "redis"] = "memory"
+    # memory: one process; redis: shared by every gateway process (URL from env or a file);
+    # auto: redis when that URL is available, else memory.
+    store: Literal["auto", "memory", "redis"] = "auto"
     redis_url_env: str = "TIERGATE_REDIS_URL"
     redis_url_file: str | None = None
     key_prefix: str = "tiergate"
