@@ -13,6 +13,7 @@ NO_DIRECTIVES = CacheDirectives()
 class CallContext:
     request_id: str
     tenant: str
+    cache_scope: str
     feature: str
     deadline: float  # monotonic clock reading after which no attempt may start or run
     tier_hint: str | None = None

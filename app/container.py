@@ -6,10 +6,12 @@ from dependency_injector import containers, providers
 
 from adapters.pybreaker_breakers import PybreakerRegistry
 from app.cache_factory import build_embedder, open_response_cache, open_semantic_index
+from app.governance_factory import build_governance, open_governance_stores
 from app.model_listing import model_list
 from app.observability.chat_observer import TelemetryChatObserver
 from app.observability.middleware import HttpTelemetry
 from app.readiness import Readiness
+from app.services.admission_gate import AdmissionGate
 from app.services.answer_cache import AnswerCache
 from app.services.chat import ChatService
 from app.services.executor import PlanExecutor
@@ -99,6 +101,9 @@ class Container(containers.DeclarativeContainer):
     answer_cache = providers.Singleton(
         AnswerCache, responses=response_cache, semantic=semantic_index, embedder=embedder
     )
+    governance_stores = providers.Resource(open_governance_stores, settings)
+    governance = providers.Singleton(build_governance, settings, governance_stores)
+    admission_gate = providers.Singleton(AdmissionGate, governance=governance, policy=policy)
     chat_service = providers.Singleton(
         ChatService,
         catalog=catalog,
@@ -108,6 +113,7 @@ class Container(containers.DeclarativeContainer):
         observer=chat_observer,
         cache_policy=cache_policy,
         answer_cache=answer_cache,
+        gate=admission_gate,
     )
     model_list = providers.Singleton(
         model_list, catalog, providers.Callable(_route_names, settings)

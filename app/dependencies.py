@@ -17,6 +17,7 @@ from litestar.datastructures import State
 from litestar.di import Provide
 
 from app.container import Container
+from app.governance_dependencies import GOVERNANCE_DEPENDENCIES
 from app.model_listing import ModelList
 from app.observability.middleware import STATE_KEY as HTTP_TELEMETRY
 from app.readiness import Readiness
@@ -40,6 +41,7 @@ def container_lifespan(container: Container):  # type: ignore[no-untyped-def]
             app.state.request_timeout_s = container.settings().server.request_timeout_s
             app.state.metrics = await resolved(container.metrics())
             app.state.upstream_status = await resolved(container.upstream_status())
+            app.state.governance = await resolved(container.governance())
             app.state[HTTP_TELEMETRY] = await resolved(container.http_telemetry())
             yield
         finally:
@@ -73,6 +75,7 @@ def provide_upstream_status(state: State) -> UpstreamStatus:
 
 
 DEPENDENCIES = {
+    **GOVERNANCE_DEPENDENCIES,
     "upstream_status": Provide(provide_upstream_status, sync_to_thread=False),
     "chat_service": Provide(provide_chat_service, sync_to_thread=False),
     "model_list": Provide(provide_model_list, sync_to_thread=False),

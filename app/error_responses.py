@@ -12,6 +12,7 @@ from litestar.exceptions import HTTPException, ValidationException
 
 from app.schemas import ErrorBody, ErrorDetail
 from domain import errors
+from domain.governance_errors import PermissionDenied, StoreUnavailable
 
 logger = logging.getLogger(__name__)
 _encoder = msgspec.json.Encoder()
@@ -20,7 +21,9 @@ _encoder = msgspec.json.Encoder()
 _ERROR_TABLE: tuple[tuple[type[errors.GatewayError], int, str], ...] = (
     (errors.InvalidRequest, 400, "invalid_request_error"),
     (errors.ModelNotFound, 404, "invalid_request_error"),
+    (PermissionDenied, 403, "permission_error"),
     (errors.AuthenticationFailed, 401, "authentication_error"),
+    (StoreUnavailable, 503, "service_unavailable"),
     (errors.BudgetExceeded, 429, "insufficient_quota"),
     (errors.RateLimited, 429, "rate_limit_error"),
     (errors.NoCandidateAvailable, 503, "service_unavailable"),
@@ -62,6 +65,7 @@ def gateway_error_response(exc: errors.GatewayError) -> Response[bytes]:
     retry_after = getattr(exc, "retry_after_s", None)
     if status in (429, 503):
         headers["retry-after"] = str(max(1, math.ceil(retry_after or 1)))
+    headers |= getattr(exc, "headers", None) or {}
     return error_response(
         status, exc.message, error_type=error_type, code=exc.code, param=exc.param, headers=headers
     )

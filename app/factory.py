@@ -9,10 +9,12 @@ from litestar.openapi import OpenAPIConfig
 from app.container import Container
 from app.controllers.admin import AdminController
 from app.controllers.chat import ChatController
+from app.controllers.feedback import FeedbackController
 from app.controllers.health import HealthController
 from app.controllers.metrics import MetricsController
 from app.controllers.models import ModelsController
 from app.controllers.route import RouteController
+from app.controllers.spend import SpendController
 from app.dependencies import DEPENDENCIES, container_lifespan
 from app.error_responses import handle_gateway_error, handle_http_exception, handle_unexpected
 from app.observability.middleware import RequestTelemetryMiddleware
@@ -33,6 +35,8 @@ def create_app(container: Container | None = None, *, settings: Settings | None 
             ModelsController,
             HealthController,
             MetricsController,
+            SpendController,
+            FeedbackController,
             AdminController,
         ],
         dependencies=DEPENDENCIES,

@@ -13,15 +13,19 @@ from litestar import Request
 from app.call_context import CallContext
 from domain.cache_directives import parse_directives
 from domain.errors import InvalidRequest
+from domain.tenants import OPEN_TENANT, Tenant
 
 TIMEOUT_HEADER = "x-tiergate-timeout-ms"
 
 
-def call_context(request: Request[Any, Any, Any], *, timeout_s: float) -> CallContext:
+def call_context(
+    request: Request[Any, Any, Any], *, timeout_s: float, caller: Tenant = OPEN_TENANT
+) -> CallContext:
     headers = request.headers
     return CallContext(
         request_id=uuid.uuid4().hex,
-        tenant=anonymous_tenant(headers.get("authorization")),
+        tenant=caller.name,
+        cache_scope=cache_scope(caller, headers.get("authorization")),
         feature=headers.get("x-tiergate-feature") or "untagged",
         deadline=time.monotonic() + caller_timeout_s(headers.get(TIMEOUT_HEADER), timeout_s),
         tier_hint=headers.get("x-tiergate-tier"),
@@ -47,8 +51,11 @@ def caller_timeout_s(header: str | None, server_limit_s: float) -> float:
     return min(max(millis / 1000, 0.001), server_limit_s)
 
 
-def anonymous_tenant(authorization: str | None) -> str:
-    """With no tenants configured, each distinct caller key is its own tenant (never logged)."""
+def cache_scope(caller: Tenant, authorization: str | None) -> str:
+    """Whose cached answers a caller may see: its tenant's, or in open mode (no tenants) only
+    those of callers with the same key, so no caller is ever served another's answer."""
+    if caller is not OPEN_TENANT:
+        return "tenant:" + caller.name
     if not authorization:
         return "anonymous"
-    return "key-" + hashlib.sha256(authorization.encode()).hexdigest()[:16]
+    return "key:" + hashlib.sha256(authorization.encode()).hexdigest()[:16]

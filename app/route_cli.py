@@ -27,7 +27,8 @@ async def explain_prompt(
         )
         ctx = CallContext(
             request_id=uuid.uuid4().hex,
-            tenant="cli",
+            tenant="default",
+            cache_scope="cli",
             feature="cli",
             deadline=time.monotonic() + 60,
             tier_hint=tier,

@@ -14,6 +14,7 @@ from app.request_context import call_context
 from app.schemas import ChatCompletionRequest
 from app.services.chat import ChatService
 from app.services.results import ChatStream
+from domain.tenants import Tenant
 
 
 class ChatController(Controller):
@@ -31,9 +32,10 @@ class ChatController(Controller):
         body: RawBody,
         chat_service: NamedDependency[ChatService],
         request_timeout_s: NamedDependency[float],
+        caller: NamedDependency[Tenant],
     ) -> Response[bytes] | Stream:
         outcome = await chat_service.handle(
-            body, call_context(request, timeout_s=request_timeout_s)
+            body, call_context(request, timeout_s=request_timeout_s, caller=caller)
         )
         if isinstance(outcome, ChatStream):
             return Stream(outcome.events, media_type="text/event-stream", headers=outcome.headers)

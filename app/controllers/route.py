@@ -13,6 +13,7 @@ from app.request_context import call_context
 from app.route_explanation import RouteExplanation, explain
 from app.schemas import ChatCompletionRequest
 from app.services.chat import ChatService
+from domain.tenants import Tenant
 
 
 class RouteController(Controller):
@@ -30,6 +31,9 @@ class RouteController(Controller):
         body: RawBody,
         chat_service: NamedDependency[ChatService],
         request_timeout_s: NamedDependency[float],
+        caller: NamedDependency[Tenant],
     ) -> RouteExplanation:
-        plan, features = chat_service.plan(body, call_context(request, timeout_s=request_timeout_s))
+        plan, features = chat_service.plan(
+            body, call_context(request, timeout_s=request_timeout_s, caller=caller)
+        )
         return explain(plan, features)

@@ -14,6 +14,7 @@ from app.observability.observer import SILENT, ChatObserver, RequestWatch
 from app.prompt_shape import prompt_shape
 from app.response_headers import CallReport, cost_headers, report_headers
 from app.schemas import ChatCompletionRequest, ChunkView
+from app.services.admission_gate import AdmissionGate, CallLedger
 from app.services.answer_cache import AnswerCache, CacheHit, CacheLookup
 from app.services.attempts import AttemptLog
 from app.services.executor import Judge, OpenedStream, PlanExecutor
@@ -44,6 +45,7 @@ class ChatService:
         observer: ChatObserver = SILENT,
         cache_policy: CacheKeyPolicy | None = None,
         answer_cache: AnswerCache | None = None,
+        gate: AdmissionGate | None = None,
     ) -> None:
         self._catalog = catalog
         self._policy = policy
@@ -54,6 +56,7 @@ class ChatService:
         self._observer = observer
         self._cache_policy = cache_policy
         self._answer_cache = answer_cache
+        self._gate = gate
 
     def plan(self, body: bytes, ctx: CallContext) -> tuple[RoutePlan, RequestFeatures]:
         request, _ = parse_chat_request(body)
@@ -62,17 +65,47 @@ class ChatService:
     async def handle(self, body: bytes, ctx: CallContext) -> ChatReply | ChatStream:
         request, raw_fields = parse_chat_request(body)
         plan, features = self._plan(request, ctx)
+        admitted = None
+        if self._gate is not None:
+            admitted = await self._gate.admit(
+                ctx, plan, features, lambda: self._economy_plan(request, features, ctx)
+            )
+            plan = admitted.plan
+        log = AttemptLog(baseline=self._baseline)
+        ledger = CallLedger(log=log, model=plan.primary.model.id, gate=self._gate, call=admitted)
+        try:
+            outcome = await self._respond(request, raw_fields, ctx, plan, features, ledger)
+        finally:
+            if not ledger.deferred:
+                await ledger.close()
+        if admitted is not None and self._gate is not None:
+            await self._gate.remember(ctx, admitted, ledger.model)
+            outcome.headers.update(admitted.admission.rate_limit_headers)
+            if admitted.admission.downgrade_to_economy:
+                outcome.headers["x-tiergate-degraded"] = admitted.admission.reason or "budget"
+        return outcome
+
+    async def _respond(
+        self,
+        request: ChatCompletionRequest,
+        raw_fields: RawFields,
+        ctx: CallContext,
+        plan: RoutePlan,
+        features: RequestFeatures,
+        ledger: CallLedger,
+    ) -> ChatReply | ChatStream:
         watch = self._observer.request(ctx, plan)
         decision = self._cache_decision(raw_fields, plan, ctx)
         lookup = await self._lookup(decision)
         if lookup.hit is not None:
-            return self._serve_hit(lookup.hit, request, ctx, plan, watch)
+            return self._serve_hit(lookup.hit, request, ctx, plan, watch, ledger)
         cache_state = "miss" if decision is not None and decision.lookup else "bypass"
-        log = AttemptLog(baseline=self._baseline)
+        log = ledger.log
         build = self._call_builder(raw_fields, stream=request.stream and not plan.cascade)
         try:
             if request.stream and not plan.cascade:
                 opened = await self._executor.open_stream(plan, build, log, deadline=ctx.deadline)
+                ledger.model, ledger.deferred = opened.candidate.model.id, True
                 # The open stream is logged only when it ends: count it as an attempt now.
                 report = self._report(
                     ctx,
@@ -86,7 +119,7 @@ class ChatService:
                 storing = _Storing(decision, lookup, plan) if decision and decision.store else None
                 return ChatStream(
                     events=self._relay(
-                        opened, request, log, features.input_tokens, watch, report, storing
+                        opened, request, features.input_tokens, watch, report, storing, ledger
                     ),
                     headers=report_headers(report),
                 )
@@ -97,16 +130,23 @@ class ChatService:
         except BaseException:
             watch.settled(log, None)
             raise
+        ledger.model = answer.candidate.model.id
         report = self._report(ctx, plan, answer.candidate, answer.position, log, cache=cache_state)
         watch.settled(log, report)
         if decision is not None and decision.store:
             await self._store(_Storing(decision, lookup, plan), answer.body, answer.candidate.model)
         headers = report_headers(report) | cost_headers(log.total_cost)
         if request.stream:
-            return ChatStream(
-                events=self._replay(answer.body, request, log.total_cost), headers=headers
-            )
+            events = self._replay(answer.body, request, log.total_cost)
+            return ChatStream(events=events, headers=headers)
         return ChatReply(body=answer.body, headers=headers)
+
+    def _economy_plan(
+        self, request: ChatCompletionRequest, features: RequestFeatures, ctx: CallContext
+    ) -> RoutePlan:
+        return plan_route(
+            "economy", features, self._catalog, self._policy, allow_fallback=ctx.allow_fallback
+        )
 
     def _cache_decision(
         self, raw_fields: RawFields, plan: RoutePlan, ctx: CallContext
@@ -114,7 +154,7 @@ class ChatService:
         if self._cache_policy is None or self._answer_cache is None:
             return None
         fields = {name: bytes(raw) for name, raw in raw_fields.items()}
-        cache_request = CacheRequest.of(tenant=ctx.tenant, route=plan.route, fields=fields)
+        cache_request = CacheRequest.of(tenant=ctx.cache_scope, route=plan.route, fields=fields)
         return self._cache_policy.decide(cache_request, tier=plan.tier, directives=ctx.cache)
 
     async def _lookup(self, decision: CacheDecision | None) -> CacheLookup:
@@ -129,11 +169,13 @@ class ChatService:
         ctx: CallContext,
         plan: RoutePlan,
         watch: RequestWatch,
+        ledger: CallLedger,
     ) -> ChatReply | ChatStream:
         answer = hit.answer
         usage = Usage(input_tokens=answer.input_tokens, output_tokens=answer.output_tokens)
         # A hit costs nothing; the baseline is what the same answer would have cost there.
         cost = Cost(usd=Cost().usd, baseline_usd=price(self._baseline, usage))
+        ledger.model, ledger.hit_cost = answer.model, cost
         report = CallReport(
             request_id=ctx.request_id,
             model=answer.model,
@@ -226,12 +268,13 @@ class ChatService:
         self,
         opened: OpenedStream,
         request: ChatCompletionRequest,
-        log: AttemptLog,
         estimated_input: int,
         watch: RequestWatch,
         report: CallReport,
         storing: _Storing | None,
+        ledger: CallLedger,
     ) -> AsyncIterator[bytes]:
+        log = ledger.log
         tally = opened.tally
         capture = StreamCapture() if storing is not None else None
         model = opened.candidate.model
@@ -276,6 +319,7 @@ class ChatService:
             opened.attempt.answered(opened.stream.upstream, usage, tally.finish_reason, first)
             opened.attempt.end(failure)
             watch.settled(log, report)
+            await ledger.close()
 
     def _outgoing(
         self,

@@ -88,7 +88,9 @@ def body(*, stream: bool = False) -> bytes:
 
 
 def context() -> CallContext:
-    return CallContext(request_id="req-1", tenant="t", feature="f", deadline=time.monotonic() + 30)
+    return CallContext(
+        request_id="req-1", tenant="t", cache_scope="t", feature="f", deadline=time.monotonic() + 30
+    )
 
 
 async def test_retried_attempts_are_client_spans_under_the_server_span(harness: Harness) -> None:

@@ -1,0 +1,106 @@
+"""AdmissionGate: budgets, rate limits and the max-cost cap around one chat call."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal
+
+from app.call_context import CallContext
+from app.services.admission import Admission
+from app.services.attempts import AttemptLog
+from app.services.governance import GovernanceService
+from domain.features import RequestFeatures
+from domain.pricing import Cost, Usage, worst_case_price
+from domain.route_plan import RoutePlan
+from domain.routing_policy import RoutingPolicy
+from domain.tenants import Tenant
+
+
+@dataclass(slots=True)
+class AdmittedCall:
+    """The plan a call may run (possibly downgraded) and what admission reserved for it."""
+
+    plan: RoutePlan
+    admission: Admission
+    tenant: Tenant
+
+
+class AdmissionGate:
+    def __init__(self, *, governance: GovernanceService, policy: RoutingPolicy) -> None:
+        self._governance = governance
+        self._policy = policy
+
+    async def admit(
+        self,
+        ctx: CallContext,
+        plan: RoutePlan,
+        features: RequestFeatures,
+        economy_plan: Callable[[], RoutePlan],
+    ) -> AdmittedCall:
+        tenant = self._governance.tenant_named(ctx.tenant)
+        plan = await self._governance.apply_demotions(plan)
+        economy = None if plan.tier == "economy" or plan.pinned else economy_plan()
+        admission = await self._governance.admit(
+            tenant,
+            ctx.feature,
+            estimated_tokens=features.input_tokens + self._output_allowance(plan),
+            worst_case_usd=self._worst_case(plan, features),
+            economy_worst_case_usd=self._worst_case(economy, features) if economy else None,
+            max_cost_header=ctx.max_cost_usd,
+        )
+        if admission.downgrade_to_economy and economy is not None:
+            plan = economy
+        return AdmittedCall(plan=plan, admission=admission, tenant=tenant)
+
+    async def settle(
+        self, call: AdmittedCall, log: AttemptLog, *, model: str, cost: Cost | None = None
+    ) -> None:
+        """Record the call once: every attempt's cost, or `cost` (a cache hit) when given."""
+        if cost is None and log.count == 0:
+            await self._governance.release(call.admission)
+            return
+        await self._governance.settle(
+            call.admission,
+            cost=log.total_cost if cost is None else cost,
+            usage=log.total_usage if cost is None else Usage(),
+            route=call.plan.route,
+            model=model,
+        )
+
+    async def remember(self, ctx: CallContext, call: AdmittedCall, model: str) -> None:
+        await self._governance.remember(ctx.request_id, call.tenant, call.plan.route, model)
+
+    def _output_allowance(self, plan: RoutePlan) -> int:
+        limits = [c.output_limit for c in plan.candidates if c.output_limit is not None]
+        return max(limits, default=self._policy.default_output_tokens)
+
+    def _worst_case(self, plan: RoutePlan, features: RequestFeatures) -> Decimal:
+        """The priciest candidate's price for the estimated input and the full output allowance."""
+        return max(
+            worst_case_price(
+                c.model,
+                features.input_tokens,
+                c.output_limit or self._policy.default_output_tokens,
+            )
+            for c in plan.candidates
+        )
+
+
+@dataclass(slots=True)
+class CallLedger:
+    """One call's attempts, settled with governance exactly once when the call ends."""
+
+    log: AttemptLog
+    model: str  # the answering model once known; the planned primary until then
+    gate: AdmissionGate | None = None
+    call: AdmittedCall | None = None
+    hit_cost: Cost | None = None  # a cache hit: nothing spent upstream
+    deferred: bool = False  # a live stream settles when it ends, not when it starts
+    _closed: bool = False
+
+    async def close(self) -> None:
+        if self._closed or self.gate is None or self.call is None:
+            return
+        self._closed = True
+        await self.gate.settle(self.call, self.log, model=self.model, cost=self.hit_cost)
