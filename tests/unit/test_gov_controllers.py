@@ -176,7 +176,7 @@ def test_feedback_then_quality_then_restore(
     ]
     path = f"/v1/feedback/demotions/economy/{MODEL}"
     denied = client.delete(path, headers=AS_SEARCH)
-    assert (denied.status_code, denied.json()["error"]["code"]) == (401, "permission_denied")
+    assert (denied.status_code, denied.json()["error"]["code"]) == (403, "permission_denied")
     restored = client.delete(path, headers=AS_ADMIN)
     assert restored.status_code == 200
     assert restored.json()["demoted"] is False
