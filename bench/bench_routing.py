@@ -19,7 +19,7 @@ from infra.policy_builder import build_policy
 SHARED = (
     Path(__file__).resolve().parents[2] / "shared" / "data" / "routing" / "labeled_prompts.jsonl"
 )
-FALLBACK_PROMPTS = [
+TYPICAL_PROMPTS = [
     "Summarize the following meeting notes in three bullet points: " + "notes " * 80,
     "Write a Python function that merges two sorted lists.",
     "Translate 'good morning, how are you?' into French.",
@@ -28,14 +28,23 @@ FALLBACK_PROMPTS = [
 ]
 
 
-def _prompts() -> list[str]:
-    if SHARED.is_file():
-        lines = SHARED.read_text(encoding="utf-8").split("\n")
-        return [json.loads(line)["prompt"] for line in lines[:400] if line]
-    return FALLBACK_PROMPTS
+def _labelled_prompts() -> list[str]:
+    if not SHARED.is_file():
+        return []
+    lines = SHARED.read_text(encoding="utf-8").split("\n")
+    return [json.loads(line)["prompt"] for line in lines[:400] if line]
 
 
 def main() -> None:
+    print("typical gateway requests (short system prompt + one user turn):")
+    _measure(TYPICAL_PROMPTS, repeats=400)
+    labelled = _labelled_prompts()
+    if labelled:
+        print("labelled benchmark prompts (../shared/data/routing/labeled_prompts.jsonl):")
+        _measure(labelled, repeats=5)
+
+
+def _measure(prompts: list[str], *, repeats: int) -> None:
     settings = load_settings(env={})
     catalog = build_catalog(settings)
     policy = build_policy(settings.routing, catalog)
@@ -46,10 +55,10 @@ def main() -> None:
             last_user_text=prompt,
             system_text="You are a helpful assistant.",
         )
-        for prompt in _prompts()
+        for prompt in prompts
     ]
     timings: list[float] = []
-    for _ in range(5):
+    for _ in range(repeats):
         for shape in shapes:
             start = time.perf_counter()
             features = extract_features(shape, keywords=keywords)

@@ -20,10 +20,14 @@ if str(REPO_ROOT) not in sys.path:
     sys.path.insert(0, str(REPO_ROOT))
 
 from domain.complexity import score_complexity  # noqa: E402
+from domain.prompt_text import read_prompt  # noqa: E402
 from domain.tasks import guess_task  # noqa: E402
 from domain.tokens import estimate_tokens  # noqa: E402
 
+# score_complexity and guess_task each read the prompt (read_prompt); extract_features reads it
+# once for both.
 FUNCTIONS: dict[str, Callable[[str], object]] = {
+    "read_prompt": read_prompt,
     "score_complexity": score_complexity,
     "guess_task": guess_task,
     "estimate_tokens": estimate_tokens,

@@ -3,22 +3,22 @@
 from __future__ import annotations
 
 import math
+import operator
 import re
+from collections.abc import Sequence
+
+from domain.cue_table import CueList, cue_table, phrases
+from domain.prompt_text import PromptText, read_prompt
 
 # Word sets and str.count (C-speed substring search) instead of big regex alternations keep a
 # 500-character prompt in the tens of microseconds. "/" and "*" are not operators here: URLs
 # and markdown emphasis would make ordinary chat look like arithmetic.
-_WORD = re.compile(r"[a-z]+")
-_OPERATOR = re.compile("[+^=<>\u00d7÷√∫∑π≤≥≠\\\\]")
+_OPERATORS = phrases("+|^|=|<|>|\u00d7|÷|√|∫|∑|≤|≥|≠|\\")  # and "π", see _features
 _LIST_ITEM = re.compile(r"\n[ \t]*(?:\d+[.)]|[-*•])[ \t]")
 
 
 def _words(text: str) -> frozenset[str]:
     return frozenset(text.split())
-
-
-def _phrases(text: str) -> tuple[str, ...]:
-    return tuple(text.split("|"))
 
 
 _CODE_WORDS = _words(
@@ -29,7 +29,7 @@ _CODE_WORDS = _words(
     " docker linux bash async thread parser runtime exception error refactor optimize unittest"
     " def elif struct void printf const lambda programs scripts bugs errors queries classes"
 )
-_CODE_TOKENS = _phrases("```|{|;|==|!=|->|=>|::|()|#include")
+_CODE_TOKENS = phrases("```|{|;|==|!=|->|=>|::|()")  # and "#include", see _features
 _MATH_WORDS = _words(
     "equation equations solve integral derivative probability prime remainder divisible"
     " inequality polynomial matrix vector theorem prove proof lemma triangle area perimeter"
@@ -43,13 +43,13 @@ _MATH_WORDS = _words(
 _RELATION_WORDS = _words(
     "twice thrice half double triple third quarter fifth times percent fraction ratio"
 )
-_RELATION_PHRASES = _phrases("%|more than|less than|fewer than|at least|at most")
+_RELATION_PHRASES = phrases("%|more than|less than|fewer than|at least|at most")
 _REASONING_WORDS = _words(
     "why reason reasons reasoning logic logical puzzle riddle deduce infer justify assume"
     " assumption therefore implies determine whether valid uncertain true false contradiction"
     " paradox hypothetical suppose relationship puzzles riddles"
 )
-_REASONING_PHRASES = _phrases(
+_REASONING_PHRASES = phrases(
     "step by step|step-by-step|explain why|true or false|edge case|show that|if and only if"
     "|given that|the following|what is the value|what is the probability"
 )
@@ -62,6 +62,17 @@ _OPEN_ENDED_WORDS = _words(
     " imagine pretend roleplay role character vivid creative describe tips ideas suggest"
     " recommend opinion feel favorite fun catchy"
 )
+
+# What `score_complexity_from` counts in the lower-cased prompt, in the order _features uses.
+COMPLEXITY_CUES: tuple[CueList, ...] = (
+    (_CODE_WORDS, _CODE_TOKENS),
+    (_MATH_WORDS, _OPERATORS),
+    (_RELATION_WORDS, _RELATION_PHRASES),
+    (_REASONING_WORDS, _REASONING_PHRASES),
+    (_CONSTRAINT_WORDS, ()),
+    (_OPEN_ENDED_WORDS, ()),
+)
+_CUE_TABLE = cue_table(COMPLEXITY_CUES)
 
 # With this bias the score roughly tracks how often the strong model beats the weak one on
 # GSM8K (a logistic fit of the outcomes on the score is close to the identity).
@@ -77,6 +88,7 @@ _WEIGHTS = (  # in the order _features returns them
     ("open_ended", -1.0),
     ("structure", 0.3),
 )
+_WEIGHT_VALUES = tuple(weight for _, weight in _WEIGHTS)
 
 
 def _saturate(count: int, half: float) -> float:
@@ -84,17 +96,13 @@ def _saturate(count: int, half: float) -> float:
     return count / (count + half)
 
 
-def _count_all(text: str, needles: tuple[str, ...]) -> int:
-    return sum(map(text.count, needles))
-
-
-def _features(text: str) -> tuple[float, ...]:
-    lowered = text.lower()
-    words = set(_WORD.findall(lowered))
-    code = len(words & _CODE_WORDS) + _count_all(text, _CODE_TOKENS)
-    maths = len(words & _MATH_WORDS) + len(_OPERATOR.findall(text))
-    relations = len(words & _RELATION_WORDS) + _count_all(lowered, _RELATION_PHRASES)
-    reasoning = len(words & _REASONING_WORDS) + _count_all(lowered, _REASONING_PHRASES)
+def _features(prompt: PromptText, cue_counts: Sequence[int]) -> tuple[float, ...]:
+    text = prompt.text
+    code, maths, relations, reasoning, constraints, open_ended = cue_counts
+    # Case matters for these two, so they are counted in the original text: "Π", a Greek capital
+    # in ordinary words, lower-cases to the operator "π".
+    code += text.count("#include")
+    maths += text.count("π")
     structure = len(_LIST_ITEM.findall(text)) + text.count("?")
     return (
         math.log1p(min(len(text), _LENGTH_CAP) / 50.0),
@@ -102,15 +110,21 @@ def _features(text: str) -> tuple[float, ...]:
         _saturate(maths, 2.0),
         _saturate(relations, 2.0),
         _saturate(reasoning, 3.0),
-        _saturate(len(words & _CONSTRAINT_WORDS), 3.0),
-        _saturate(len(words & _OPEN_ENDED_WORDS), 1.5),
+        _saturate(constraints, 3.0),
+        _saturate(open_ended, 1.5),
         _saturate(structure, 3.0),
     )
 
 
 def score_complexity(text: str) -> float:
     """Higher means the prompt more likely needs a stronger (pricier) model."""
-    if not text:
+    return score_complexity_from(read_prompt(text))
+
+
+def score_complexity_from(prompt: PromptText, cue_counts: Sequence[int] | None = None) -> float:
+    """`score_complexity` on a prompt already read; `cue_counts` of `COMPLEXITY_CUES`, if taken."""
+    if not prompt.text:
         return 0.0
-    raw = _BIAS + sum(w * f for (_, w), f in zip(_WEIGHTS, _features(text), strict=True))
+    counts = _CUE_TABLE.count(prompt) if cue_counts is None else cue_counts
+    raw = _BIAS + sum(map(operator.mul, _WEIGHT_VALUES, _features(prompt, counts)))
     return 1.0 / (1.0 + math.exp(-raw))

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+
+from domain.cue_table import CueList, cue_table, phrases
+from domain.prompt_text import PromptText, read_prompt
 
 
 class TaskKind(StrEnum):
@@ -18,46 +22,47 @@ class TaskKind(StrEnum):
 
 
 @dataclass(frozen=True, slots=True)
-class _Phrases:
-    """Lower-case substrings; those outside ASCII cannot occur in an ASCII prompt."""
-
-    ascii: tuple[str, ...]
-    other: tuple[str, ...]
-
-    def count_in(self, text: str) -> int:
-        hits = sum(map(text.count, self.ascii))
-        if text.isascii():  # O(1) in CPython
-            return hits
-        return hits + sum(map(text.count, self.other))
-
-
-def _phrases(text: str) -> _Phrases:
-    items = text.split("|") if text else []
-    return _Phrases(
-        ascii=tuple(p for p in items if p.isascii()),
-        other=tuple(p for p in items if not p.isascii()),
-    )
-
-
-_NO_PHRASES = _phrases("")
-
-
-@dataclass(frozen=True, slots=True)
 class _Cues:
     """What the user asks for (intent, weight 3) and what the prompt contains (evidence, 1)."""
 
     kind: TaskKind
     intent_words: frozenset[str]
-    intent_phrases: _Phrases
+    intent_phrases: tuple[str, ...]
     evidence_words: frozenset[str]
-    evidence_phrases: _Phrases = _NO_PHRASES
-    intent_pattern: re.Pattern[str] | None = None
-    evidence_pattern: re.Pattern[str] | None = None
+    evidence_phrases: tuple[str, ...] = ()
+    intent_matches: Callable[[PromptText], int] | None = None
+    evidence_matches: Callable[[PromptText], int] | None = None
     openers: tuple[str, ...] = ()  # an imperative first word is an intent on its own
 
 
 def _words(text: str) -> frozenset[str]:
     return frozenset(text.split())
+
+
+_LANGUAGES = _words(
+    "english french spanish german italian portuguese russian chinese japanese korean arabic"
+    " hindi dutch polish turkish"
+)
+_TARGET_LANGUAGE = re.compile(rf"(?:into|in|to) (?:{'|'.join(sorted(_LANGUAGES))})\b")
+_UNIT = r" ?(?:%|kg|mg|ml|cm|mm|km|m/s|lbs?|psi|db|kw|w|v|n|°c?|ω|元)(?!\w)"
+_MEASUREMENT = re.compile(r"\d" + _UNIT)
+_ASCII_MEASUREMENT = re.compile("[0-9]" + _UNIT, re.ASCII)  # the same on ASCII text, 2x faster
+
+
+# The regexes are the slowest cues; each runs only when the prompt has what it needs to match.
+def _target_languages(prompt: PromptText) -> int:
+    """'into French', 'in Japanese': a language name that is a whole word of the prompt."""
+    if prompt.words.isdisjoint(_LANGUAGES):
+        return 0
+    return len(_TARGET_LANGUAGE.findall(prompt.lowered))
+
+
+def _measurements(prompt: PromptText) -> int:
+    """A number with a unit: 5 kg, 30%, 12 m/s, 50元."""
+    if not prompt.has_digits:
+        return 0
+    lowered = prompt.lowered
+    return len((_ASCII_MEASUREMENT if lowered.isascii() else _MEASUREMENT).findall(lowered))
 
 
 # Word sets and substring counts run at C speed; one regex per prompt would cost ~10x more.
@@ -66,37 +71,34 @@ _CUES = (
     _Cues(
         kind=TaskKind.TRANSLATE,
         intent_words=_words("translate translation translating"),
-        intent_phrases=_NO_PHRASES,
-        intent_pattern=re.compile(
-            r"(?:into|in|to) (?:english|french|spanish|german|italian|portuguese|russian|chinese"
-            r"|japanese|korean|arabic|hindi|dutch|polish|turkish)\b"
-        ),
+        intent_phrases=(),
+        intent_matches=_target_languages,
         evidence_words=_words("language translator idiom"),
-        evidence_phrases=_phrases("native speaker"),
+        evidence_phrases=phrases("native speaker"),
     ),
     _Cues(
         kind=TaskKind.SUMMARIZE,
         intent_words=_words(
             "summary summaries summarize summarise summarizing tldr condense recap"
         ),
-        intent_phrases=_phrases("tl;dr|key points|main points|key takeaways|in one sentence"),
+        intent_phrases=phrases("tl;dr|key points|main points|key takeaways|in one sentence"),
         evidence_words=_words("article transcript paper abstract shorten brief"),
-        evidence_phrases=_phrases("meeting notes"),
+        evidence_phrases=phrases("meeting notes"),
     ),
     _Cues(
         kind=TaskKind.CODE,
         intent_words=_words(
             "code function implement debug refactor compile regex sql api bug python javascript"
             " typescript java rust golang kotlin swift php ruby html css react django flask"
-            " pytorch tensorflow pandas numpy docker kubernetes k8s bash powershell vba matlab"
+            " pytorch tensorflow pandas numpy docker kubernetes bash powershell vba matlab"
             " linux postgres postgresql mysql flutter godot makefile"
         ),
-        intent_phrases=_phrases("```|c++|c#|unit test"),
+        intent_phrases=phrases("```|c++|c#|unit test|k8s"),
         evidence_words=_words(
             "script program class method library framework database server website app command"
             " terminal git json yaml gpu"
         ),
-        evidence_phrases=_phrases("def |import |#include|return |{\n|};|();|=>|->|::|!=|=="),
+        evidence_phrases=phrases("def |import |#include|return |{\n|};|();|=>|->|::|!=|=="),
     ),
     _Cues(
         kind=TaskKind.CLASSIFY,
@@ -104,11 +106,11 @@ _CUES = (
             "classify classification categorize categorise category categories label labels"
             " sentiment extract extraction tag tags assign"
         ),
-        intent_phrases=_phrases("named entities"),
+        intent_phrases=phrases("named entities"),
         evidence_words=_words(
             "json csv yaml positive negative neutral spam entities fields rating identify"
         ),
-        evidence_phrases=_phrases("scale of|the following"),
+        evidence_phrases=phrases("scale of|the following"),
     ),
     _Cues(
         kind=TaskKind.REASONING,
@@ -116,7 +118,7 @@ _CUES = (
             "solve prove proof calculate compute derive probability equation integral derivative"
             " theorem riddle puzzle logic logical combien berechne"
         ),
-        intent_phrases=_phrases(
+        intent_phrases=phrases(
             "how many|how much|how long|how far|step by step|step-by-step|find the value"
             "|find the number|find the sum|find the area|find all|what is the value"
             "|what is the sum|what is the remainder|does not belong|true, false|true or false"
@@ -130,13 +132,11 @@ _CUES = (
             " ratio sum formula therefore deduce infer find velocity speed acceleration force mass"
             " density pressure voltage resistance loan distance volume"
         ),
-        evidence_phrases=_phrases(
+        evidence_phrases=phrases(
             # no "*": markdown emphasis would turn ordinary chat into arithmetic
             "+|=|^|<|>|\u00d7|÷|√|∫|∑|π|≤|≥|≠|\\frac|\\sqrt|relationship between|interest rate"
         ),
-        evidence_pattern=re.compile(
-            r"\d ?(?:%|kg|mg|ml|cm|mm|km|m/s|lbs?|psi|db|kw|w|v|n|°c?|ω|元)(?!\w)"
-        ),
+        evidence_matches=_measurements,
     ),
     _Cues(
         kind=TaskKind.CREATIVE,
@@ -146,7 +146,7 @@ _CUES = (
             " persona essay slogan tagline joke jokes punchline punchlines koan dialog dialogue"
             " histoire historia cuento relato poema poesia gedicht geschichte"
         ),
-        intent_phrases=_phrases(
+        intent_phrases=phrases(
             "fairy tale|role-play|act as|role of|blog post|a script of|a script where"
             "|long script|short script"
             # the same intents in a few other widely used languages
@@ -162,37 +162,42 @@ _CUES = (
         openers=("write", "please write", "compose", "craft", "generate", "invent"),
     ),
 )
-_WORD = re.compile(r"[a-z0-9]+")
+# What `guess_task_from` counts in a prompt: the intent and the evidence list of each kind.
+TASK_CUES: tuple[CueList, ...] = tuple(
+    cue_list
+    for cues in _CUES
+    for cue_list in (
+        (cues.intent_words, cues.intent_phrases),
+        (cues.evidence_words, cues.evidence_phrases),
+    )
+)
+_TABLE = cue_table(TASK_CUES)
 _MIN_SCORE = 2  # below this no kind is convincing: plain chat
+_MAX_INTENT = 3  # counted cues per kind: a long prompt does not win by repeating itself
+_MAX_EVIDENCE = 4
 
 
-def _matches(text: str, pattern: re.Pattern[str] | None) -> int:
-    return 0 if pattern is None else len(pattern.findall(text))
-
-
-def _score(cues: _Cues, lowered: str, words: set[str]) -> int:
-    intent = (
-        len(words & cues.intent_words)
-        + cues.intent_phrases.count_in(lowered)
-        + _matches(lowered, cues.intent_pattern)
-    )
-    evidence = (
-        len(words & cues.evidence_words)
-        + cues.evidence_phrases.count_in(lowered)
-        + _matches(lowered, cues.evidence_pattern)
-    )
-    if cues.openers and lowered.lstrip(" \t\n\"'*#-").startswith(cues.openers):
+def _score(cues: _Cues, prompt: PromptText, intent: int, evidence: int) -> int:
+    if cues.openers and prompt.lowered.lstrip(" \t\n\"'*#-").startswith(cues.openers):
         intent += 1
-    return 3 * min(intent, 3) + min(evidence, 4)
+    if cues.intent_matches:
+        intent += cues.intent_matches(prompt)
+    if cues.evidence_matches:
+        evidence += cues.evidence_matches(prompt)
+    return 3 * min(intent, _MAX_INTENT) + min(evidence, _MAX_EVIDENCE)
 
 
 def guess_task(text: str) -> TaskKind:
     """Best-effort guess of what the prompt asks for; `chat` when nothing stands out."""
-    lowered = text.lower()
-    words = set(_WORD.findall(lowered))
+    return guess_task_from(read_prompt(text))
+
+
+def guess_task_from(prompt: PromptText, cue_counts: Sequence[int] | None = None) -> TaskKind:
+    """`guess_task` on a prompt already read; `cue_counts` of `TASK_CUES`, if already taken."""
+    counts = _TABLE.count(prompt) if cue_counts is None else cue_counts
     best, best_score = TaskKind.CHAT, _MIN_SCORE - 1
-    for cues in _CUES:  # ties go to the earlier, more specific kind
-        score = _score(cues, lowered, words)
-        if score > best_score:
+    for cues, intent, evidence in zip(_CUES, counts[::2], counts[1::2], strict=True):
+        score = _score(cues, prompt, intent, evidence)
+        if score > best_score:  # ties go to the earlier, more specific kind
             best, best_score = cues.kind, score
     return best

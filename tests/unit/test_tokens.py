@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import re
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -70,3 +72,22 @@ def test_joining_texts_never_loses_tokens_and_adds_few(first: str, second: str) 
 def test_message_estimate_is_additive(texts: list[str]) -> None:
     total = estimate_message_tokens(texts, len(texts))
     assert total == sum(map(estimate_tokens, texts)) + 4 * len(texts) + 3
+
+
+def regex_estimate(text: str) -> int:
+    """The estimator's pieces counted the plain way, one regex pass each (ASCII text only)."""
+    long_words = re.findall("[A-Za-z]{7,}", text)
+    estimate = (
+        1.06 * len(re.findall("[A-Za-z]+", text))
+        + 0.07 * (sum(map(len, long_words)) - 6 * len(long_words))
+        + 1.6 * len(re.findall("[0-9]{1,3}", text))
+        + 0.7 * len(re.findall(r"[!-/:-@\[-`{-~]+", text))
+        + 0.55 * text.count("\n")
+        + 0.85 * len(re.findall("[ \t]{2,}", text))
+    )
+    return max(1, round(estimate))
+
+
+@given(st.text(alphabet=st.characters(max_codepoint=127), min_size=1, max_size=400))
+def test_bitmask_counting_matches_one_regex_pass_per_piece(text: str) -> None:
+    assert estimate_tokens(text) == regex_estimate(text)
