@@ -6,6 +6,7 @@ from dependency_injector import containers, providers
 
 from adapters.pybreaker_breakers import PybreakerRegistry
 from app.cache_factory import build_embedder, open_response_cache, open_semantic_index
+from app.evaluator_factory import open_evaluator
 from app.governance_factory import build_governance, open_governance_stores
 from app.model_listing import model_list
 from app.observability.chat_observer import TelemetryChatObserver
@@ -104,6 +105,9 @@ class Container(containers.DeclarativeContainer):
     governance_stores = providers.Resource(open_governance_stores, settings)
     governance = providers.Singleton(build_governance, settings, governance_stores)
     admission_gate = providers.Singleton(AdmissionGate, governance=governance, policy=policy)
+    evaluator = providers.Resource(
+        open_evaluator, settings, catalog, baseline, upstream, governance
+    )
     chat_service = providers.Singleton(
         ChatService,
         catalog=catalog,
@@ -114,6 +118,7 @@ class Container(containers.DeclarativeContainer):
         cache_policy=cache_policy,
         answer_cache=answer_cache,
         gate=admission_gate,
+        evaluator=evaluator,
     )
     model_list = providers.Singleton(
         model_list, catalog, providers.Callable(_route_names, settings)

@@ -131,6 +131,13 @@ class QualitySettings(_Strict):
     min_samples: PositiveInt = 20
     demote_below: Annotated[float, Meta(ge=0, le=1)] = 0.8
     restore_at: Annotated[float, Meta(ge=0, le=1)] = 0.85
+    # Evaluator sampling: this fraction of answers from an upstream (not cached, not streamed)
+    # is scored 1-10 by `evaluator_model` in the background; the score, scaled to [0, 1],
+    # joins the same rolling quality as caller feedback. 0 turns it off.
+    evaluator_sample_rate: Annotated[float, Meta(ge=0, le=1)] = 0.0
+    evaluator_model: str = "openai/gpt-4o"
+    evaluator_max_in_flight: PositiveInt = 8  # more sampled answers than this are skipped
+    evaluator_timeout_s: PositiveFloat = 30.0
 
 
 class GovernanceSettings(_Strict):

@@ -107,6 +107,24 @@ class AdmissionControl:
             rate_limit_headers=rate.headers,
         )
 
+    def unreserved(self, tenant: Tenant, feature: str) -> Admission:
+        """For a call the gateway makes by itself: charged to the lines, nothing reserved."""
+        tag = feature_tag(feature)
+        lines = budget_lines(
+            tenant.name, tag, tenant.budget, tenant.budget_for(tag), now=self._wall_clock()
+        )
+        return Admission(
+            tenant=tenant,
+            feature=tag,
+            downgrade_to_economy=False,
+            reason=None,
+            detail="",
+            lines=lines,
+            reserved_units=0,
+            estimated_tokens=0,
+            minute=None,
+        )
+
     async def close(
         self, admission: Admission, record: SpendRecord | None, *, actual_tokens: int
     ) -> None:

@@ -17,6 +17,7 @@ from app.schemas import ChatCompletionRequest, ChunkView
 from app.services.admission_gate import AdmissionGate, CallLedger
 from app.services.answer_cache import AnswerCache, CacheHit, CacheLookup
 from app.services.attempts import AttemptLog
+from app.services.evaluator_sampling import EvaluatorSampler
 from app.services.executor import Judge, OpenedStream, PlanExecutor
 from app.services.results import ChatReply, ChatStream
 from app.sse_replay import replay_as_sse
@@ -46,6 +47,7 @@ class ChatService:
         cache_policy: CacheKeyPolicy | None = None,
         answer_cache: AnswerCache | None = None,
         gate: AdmissionGate | None = None,
+        evaluator: EvaluatorSampler | None = None,
     ) -> None:
         self._catalog = catalog
         self._policy = policy
@@ -57,6 +59,7 @@ class ChatService:
         self._cache_policy = cache_policy
         self._answer_cache = answer_cache
         self._gate = gate
+        self._evaluator = evaluator
 
     def plan(self, body: bytes, ctx: CallContext) -> tuple[RoutePlan, RequestFeatures]:
         request, _ = parse_chat_request(body)
@@ -135,6 +138,14 @@ class ChatService:
         watch.settled(log, report)
         if decision is not None and decision.store:
             await self._store(_Storing(decision, lookup, plan), answer.body, answer.candidate.model)
+        if self._evaluator is not None:  # maybe scored later, in the background
+            self._evaluator.offer(
+                tenant=ctx.tenant,
+                route=plan.route,
+                model=answer.candidate.model.id,
+                messages=raw_fields.get("messages"),
+                answer=answer.body,
+            )
         headers = report_headers(report) | cost_headers(log.total_cost)
         if request.stream:
             events = self._replay(answer.body, request, log.total_cost)

@@ -115,6 +115,14 @@ class GovernanceService:
         )
         await self.admission.close(admission, record, actual_tokens=usage.total_tokens)
 
+    async def record_own_call(
+        self, tenant: Tenant, feature: str, *, cost: Cost, usage: Usage, route: str, model: str
+    ) -> None:
+        """Record a call the gateway made by itself for `tenant` (an evaluator call): it counts
+        toward the tenant's spend and budget lines but is never admitted or rate limited."""
+        admission = self.admission.unreserved(tenant, feature)
+        await self.settle(admission, cost=cost, usage=usage, route=route, model=model)
+
     async def release(self, admission: Admission) -> None:
         """Release the reservation without recording a call (nothing reached an upstream)."""
         await self.admission.close(admission, None, actual_tokens=0)

@@ -72,6 +72,11 @@ class QualityFeedback:
         entry = await self._update(served.route, served.model, QualityStat.of(scores))
         return FeedbackOutcome(request_id=request_id, score=value, entry=entry)
 
+    async def add_sample(self, route: str, model: str, score: float) -> QualityEntry:
+        """A score from the gateway itself (the evaluator): no request id to claim."""
+        scores = await self._store.add_score(route, model, score, window=self.rule.window)
+        return await self._update(route, model, QualityStat.of(scores))
+
     async def view(self) -> list[QualityEntry]:
         scores = await self._store.scores()
         demoted = await self._store.demoted()
