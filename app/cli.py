@@ -1,4 +1,4 @@
-"""The `tiergate` command: serve, sim, check-config."""
+"""The `tiergate` command: serve, sim, route, replay, check-config."""
 
 from __future__ import annotations
 
@@ -46,6 +46,24 @@ def _parser() -> argparse.ArgumentParser:
     route.add_argument("--tier", help="tier hint, as the x-tiergate-tier header")
     route.add_argument("--config", help="YAML file merged over the bundled default")
     route.set_defaults(handler=_route)
+
+    replay = commands.add_parser("replay", help="replay a JSONL workload through a gateway")
+    replay.add_argument("workload", help="one OpenAI chat request per line (JSONL)")
+    replay.add_argument("--gateway", required=True, help="the gateway's base URL")
+    replay.add_argument("--api-key", help="bearer key for lines without their own")
+    replay.add_argument(
+        "--tenant-key",
+        action="append",
+        default=[],
+        metavar="TENANT=KEY",
+        help="the key to send for a line's `tenant` (repeatable)",
+    )
+    replay.add_argument("--concurrency", type=_positive_int, default=1)
+    replay.add_argument("--seed", type=int, help="set as the `seed` of requests without one")
+    replay.add_argument("--out", default="replay-report.html", help="HTML report ('' for none)")
+    replay.add_argument("--timeout", type=float, default=120.0, help="seconds per request")
+    replay.add_argument("--no-progress", action="store_true", help="no progress bar")
+    replay.set_defaults(handler=_replay)
 
     check = commands.add_parser("check-config", help="validate a config file without starting")
     check.add_argument("file")
@@ -132,6 +150,43 @@ def _route(args: argparse.Namespace) -> int:
         return 2
     print(msgspec.json.format(msgspec.json.encode(explanation), indent=2).decode())
     return 0
+
+
+def _replay(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from app.replay.command import ReplayOptions, run_replay
+    from app.replay.driver import ReplayTarget
+
+    tenant_keys = {}
+    for pair in args.tenant_key:
+        tenant, sep, key = pair.partition("=")
+        if not sep or not tenant or not key:
+            print(f"tiergate: --tenant-key wants TENANT=KEY, got {pair!r}", file=sys.stderr)
+            return 2
+        tenant_keys[tenant] = key
+    target = ReplayTarget(
+        gateway=args.gateway,
+        api_key=args.api_key,
+        tenant_keys=tenant_keys,
+        timeout_s=args.timeout,
+    )
+    options = ReplayOptions(
+        workload=Path(args.workload),
+        target=target,
+        concurrency=args.concurrency,
+        seed=args.seed,
+        out=Path(args.out) if args.out else None,
+        progress=not args.no_progress and sys.stderr.isatty(),
+    )
+    return run_replay(options)
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return value
 
 
 def _check_config(args: argparse.Namespace) -> int:
