@@ -1,0 +1,1 @@
+"""Overhead benchmark (issue 8): tiergate vs LiteLLM vs a bare pass-through vs the upstream."""
