@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from typing import Literal
 
 import httpx
 
+from adapters.aiohttp_transport import AiohttpTransport
 from adapters.sse_parser import DONE, sse_data
 from adapters.upstream_errors import http_error, translated_errors
 from domain.errors import UpstreamConnectionError
 from domain.ports import UpstreamCall, UpstreamReply
+
+_DRAIN_S = 0.05
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,10 +29,15 @@ class HttpClientSpec:
     pool_s: float = 5.0
     max_connections: int = 512
     max_keepalive_connections: int = 128
+    transport: Literal["aiohttp", "httpcore"] = "aiohttp"
 
 
 def new_http_client(spec: HttpClientSpec) -> httpx.AsyncClient:
+    transport = None
+    if spec.transport == "aiohttp":
+        transport = AiohttpTransport(max_connections=spec.max_connections)
     return httpx.AsyncClient(
+        transport=transport,
         base_url=spec.base_url.rstrip("/") + "/",
         timeout=httpx.Timeout(
             connect=spec.connect_s, read=spec.read_s, write=spec.write_s, pool=spec.pool_s
@@ -83,11 +93,14 @@ class HttpxUpstreamStream:
     def __init__(self, response: httpx.Response, *, upstream: str) -> None:
         self.upstream = upstream
         self._response = response
+        self._data = sse_data(response.aiter_bytes())
+        self._saw_done = False
 
     async def events(self) -> AsyncIterator[bytes]:
         with translated_errors(self.upstream):
-            async for data in sse_data(self._response.aiter_bytes()):
+            async for data in self._data:
                 if data == DONE:
+                    self._saw_done = True
                     return
                 yield data
         raise UpstreamConnectionError(
@@ -95,7 +108,19 @@ class HttpxUpstreamStream:
         )
 
     async def aclose(self) -> None:
+        if self._saw_done:
+            await self._drain()
         await self._response.aclose()
+
+    async def _drain(self) -> None:
+        """Read what follows [DONE] (the chunked terminator, usually already buffered) so the
+        connection goes back to the pool instead of being dropped; give up after a moment."""
+        try:
+            async with asyncio.timeout(_DRAIN_S):
+                async for _ in self._data:
+                    pass
+        except (TimeoutError, httpx.HTTPError):
+            pass  # closing drops the connection, as it would have without the drain
 
 
 def _bounded(timeout: httpx.Timeout, remaining_s: float) -> httpx.Timeout:

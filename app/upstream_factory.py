@@ -89,4 +89,5 @@ def _client_spec(upstream: UpstreamSettings) -> HttpClientSpec:
         pool_s=timeouts.pool_s,
         max_connections=upstream.max_connections,
         max_keepalive_connections=upstream.max_keepalive_connections,
+        transport=upstream.transport,
     )

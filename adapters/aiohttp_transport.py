@@ -1,0 +1,105 @@
+"""AiohttpTransport: httpx's API over aiohttp's connection pool.
+
+httpcore's pool rescans every pooled connection on each request and response close and runs
+on anyio; under load that was half of the gateway's CPU (docs/benchmarks.md). This transport
+keeps `httpx.AsyncClient` (requests, timeouts, errors, streaming) and hands the wire to an
+`aiohttp.ClientSession`. aiohttp failures are raised as the httpx exceptions httpcore would
+raise, so callers cannot tell the transports apart.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
+
+import aiohttp
+import httpx
+
+_TIMEOUT_CLASSES: dict[str, type[httpx.TimeoutException]] = {
+    "connect": httpx.ConnectTimeout,
+    "read": httpx.ReadTimeout,
+}
+
+
+class AiohttpTransport(httpx.AsyncBaseTransport):
+    def __init__(self, *, max_connections: int) -> None:
+        self._max_connections = max_connections
+        self._session: aiohttp.ClientSession | None = None
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        timeout = _client_timeout(request.extensions.get("timeout", {}))
+        with _as_httpx_errors(stage="connect"):
+            response = await self._open_session().request(
+                request.method,
+                str(request.url),
+                headers=request.headers.multi_items(),
+                data=await request.aread(),
+                timeout=timeout,
+                allow_redirects=False,
+                compress=None,
+            )
+        return httpx.Response(
+            status_code=response.status,
+            headers=response.raw_headers,
+            stream=_ResponseStream(response),
+            extensions={"http_version": b"HTTP/1.1"},
+        )
+
+    async def aclose(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+
+    def _open_session(self) -> aiohttp.ClientSession:
+        # Created lazily: a ClientSession binds to the running event loop.
+        if self._session is None:
+            self._session = aiohttp.ClientSession(
+                connector=aiohttp.TCPConnector(limit=self._max_connections, ttl_dns_cache=300),
+                auto_decompress=False,  # httpx decodes content-encoding itself
+                cookie_jar=aiohttp.DummyCookieJar(),
+            )
+        return self._session
+
+
+class _ResponseStream(httpx.AsyncByteStream):
+    def __init__(self, response: aiohttp.ClientResponse) -> None:
+        self._response = response
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        with _as_httpx_errors(stage="read"):
+            async for chunk in self._response.content.iter_any():
+                yield chunk
+
+    async def aclose(self) -> None:
+        # Back to the pool when the body was read to its end, otherwise the connection closes.
+        self._response.release()
+
+
+def _client_timeout(timeout: dict[str, float | None]) -> aiohttp.ClientTimeout:
+    return aiohttp.ClientTimeout(
+        total=None,
+        connect=timeout.get("pool"),
+        sock_connect=timeout.get("connect"),
+        sock_read=timeout.get("read"),
+    )
+
+
+@contextmanager
+def _as_httpx_errors(*, stage: str) -> Iterator[None]:
+    try:
+        yield
+    except aiohttp.ConnectionTimeoutError as exc:
+        raise httpx.ConnectTimeout(str(exc)) from exc
+    except TimeoutError as exc:  # aiohttp's ServerTimeoutError is one too
+        raise _TIMEOUT_CLASSES.get(stage, httpx.ReadTimeout)(str(exc) or "timed out") from exc
+    except aiohttp.ClientConnectorError as exc:
+        raise httpx.ConnectError(str(exc)) from exc
+    except aiohttp.ClientPayloadError as exc:
+        raise httpx.RemoteProtocolError(str(exc)) from exc
+    except aiohttp.ServerDisconnectedError as exc:
+        raise httpx.RemoteProtocolError(str(exc) or "server disconnected") from exc
+    except aiohttp.ClientOSError as exc:
+        error = httpx.ConnectError if stage == "connect" else httpx.ReadError
+        raise error(str(exc) or type(exc).__name__) from exc
+    except aiohttp.ClientError as exc:
+        raise httpx.TransportError(str(exc) or type(exc).__name__) from exc

@@ -1,0 +1,153 @@
+"""The httpx upstream adapter over both transports, against a real HTTP server on loopback.
+
+Each test runs with aiohttp's pool (the default) and with httpcore: the adapter must not be able
+to tell them apart, in answers, in errors, or in how connections are reused.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gzip
+import socket
+from collections.abc import AsyncIterator
+from typing import Literal
+
+import msgspec
+import pytest
+from aiohttp import web
+
+from adapters.httpx_upstream import HttpClientSpec, HttpxChatUpstream, new_http_client
+from domain.errors import UpstreamConnectionError, UpstreamHTTPError, UpstreamTimeout
+from domain.ports import UpstreamCall
+
+Transport = Literal["aiohttp", "httpcore"]
+TRANSPORTS: list[Transport] = ["aiohttp", "httpcore"]
+ANSWER = b'{"id": "x", "object": "chat.completion", "extra": [1]}'
+CHUNK = b'{"choices":[{"index":0,"delta":{"content":"hi"}}]}'
+
+
+class Upstream:
+    """A small OpenAI-shaped server that remembers which client ports it saw."""
+
+    def __init__(self) -> None:
+        self.client_ports: set[int] = set()
+        self.base_url = ""
+        app = web.Application()
+        app.router.add_post("/v1/chat/completions", self.chat)
+        app.router.add_post("/v1/embeddings", self.gzipped)
+        self.runner = web.AppRunner(app, shutdown_timeout=0.1)
+
+    async def chat(self, request: web.Request) -> web.StreamResponse:
+        peer = request.transport.get_extra_info("peername") if request.transport else None
+        if peer:
+            self.client_ports.add(peer[1])
+        body = await request.json()
+        mode = body.get("mode")
+        if mode == "rate-limited":
+            headers = {"retry-after-ms": "1500"}
+            error = {"error": {"message": "slow down", "code": "rate_limit"}}
+            return web.json_response(error, status=429, headers=headers)
+        if mode == "hang":
+            await asyncio.sleep(30)
+        if mode == "cut":  # promise more than is sent, then drop the connection
+            response = web.StreamResponse(headers={"content-length": "1000"})
+            await response.prepare(request)
+            await response.write(b'{"partial":')
+            assert request.transport is not None
+            request.transport.close()
+            return response
+        if not body.get("stream"):
+            return web.Response(body=ANSWER, content_type="application/json")
+        response = web.StreamResponse(headers={"content-type": "text/event-stream"})
+        await response.prepare(request)
+        for _ in range(3):
+            await response.write(b"data: " + CHUNK + b"\n\n")
+        await response.write(b"data: [DONE]\n\n")
+        await response.write_eof()
+        return response
+
+    async def gzipped(self, request: web.Request) -> web.Response:
+        return web.Response(
+            body=gzip.compress(b'{"data":[]}'),
+            headers={"content-encoding": "gzip", "content-type": "application/json"},
+        )
+
+
+@pytest.fixture
+async def upstream() -> AsyncIterator[Upstream]:
+    server = Upstream()
+    await server.runner.setup()
+    site = web.TCPSite(server.runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    server.base_url = f"http://127.0.0.1:{port}/v1"
+    yield server
+    await server.runner.cleanup()
+
+
+def adapter(base_url: str, transport: Transport, *, read_s: float = 5.0) -> HttpxChatUpstream:
+    spec = HttpClientSpec(base_url=base_url, read_s=read_s, transport=transport)
+    return HttpxChatUpstream(name="up", client=new_http_client(spec), api_key="sk-test")
+
+
+def call(**body: object) -> UpstreamCall:
+    return UpstreamCall(model="m", body=msgspec.json.encode({"model": "m", **body}), timeout_s=10.0)
+
+
+@pytest.mark.parametrize("transport", TRANSPORTS)
+async def test_answers_pass_through_untouched(upstream: Upstream, transport: Transport) -> None:
+    client = adapter(upstream.base_url, transport)
+    reply = await client.complete(call())
+    assert reply.body == ANSWER
+    embedded = await client.embed(call())  # gzip-encoded on the wire
+    assert embedded.body == b'{"data":[]}'
+    await client._client.aclose()
+
+
+@pytest.mark.parametrize("transport", TRANSPORTS)
+async def test_streams_hand_their_connection_back(upstream: Upstream, transport: Transport) -> None:
+    client = adapter(upstream.base_url, transport)
+    for _ in range(4):
+        stream = await client.open_stream(call(stream=True))
+        assert [data async for data in stream.events()] == [CHUNK] * 3
+        await stream.aclose()
+    assert len(upstream.client_ports) == 1  # drained after [DONE], so one connection served all
+    await client._client.aclose()
+
+
+@pytest.mark.parametrize("transport", TRANSPORTS)
+async def test_error_status_carries_retry_after(upstream: Upstream, transport: Transport) -> None:
+    client = adapter(upstream.base_url, transport)
+    with pytest.raises(UpstreamHTTPError) as caught:
+        await client.complete(call(mode="rate-limited"))
+    assert caught.value.status == 429
+    assert caught.value.retry_after_s == 1.5
+    assert "slow down" in caught.value.message
+    await client._client.aclose()
+
+
+@pytest.mark.parametrize("transport", TRANSPORTS)
+async def test_a_silent_upstream_is_a_timeout(upstream: Upstream, transport: Transport) -> None:
+    client = adapter(upstream.base_url, transport, read_s=0.2)
+    with pytest.raises(UpstreamTimeout):
+        await client.complete(call(mode="hang"))
+    await client._client.aclose()
+
+
+@pytest.mark.parametrize("transport", TRANSPORTS)
+async def test_a_cut_body_is_a_connection_error(upstream: Upstream, transport: Transport) -> None:
+    client = adapter(upstream.base_url, transport)
+    with pytest.raises(UpstreamConnectionError):
+        await client.complete(call(mode="cut"))
+    await client._client.aclose()
+
+
+@pytest.mark.parametrize("transport", TRANSPORTS)
+async def test_nobody_listening_is_a_connection_error(transport: Transport) -> None:
+    with socket.socket() as probe:  # a port that was free a moment ago
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    client = adapter(f"http://127.0.0.1:{port}/v1", transport)
+    with pytest.raises(UpstreamConnectionError):
+        await client.complete(call())
+    await client._client.aclose()
