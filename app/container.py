@@ -6,6 +6,7 @@ from dependency_injector import containers, providers
 
 from adapters.pybreaker_breakers import PybreakerRegistry
 from app.cache_factory import build_embedder, open_response_cache, open_semantic_index
+from app.chat_endpoint import ChatEndpoint
 from app.evaluator_factory import open_evaluator
 from app.governance_factory import build_governance, open_governance_stores
 from app.model_listing import model_list
@@ -119,6 +120,12 @@ class Container(containers.DeclarativeContainer):
         answer_cache=answer_cache,
         gate=admission_gate,
         evaluator=evaluator,
+    )
+    chat_endpoint = providers.Singleton(
+        ChatEndpoint,
+        service=chat_service,
+        governance=governance,
+        request_timeout_s=settings.provided.server.request_timeout_s,
     )
     model_list = providers.Singleton(
         model_list, catalog, providers.Callable(_route_names, settings)

@@ -16,12 +16,12 @@ from litestar import Litestar
 from litestar.datastructures import State
 from litestar.di import Provide
 
+from app.chat_endpoint import ChatEndpoint
 from app.container import Container
 from app.governance_dependencies import GOVERNANCE_DEPENDENCIES
 from app.model_listing import ModelList
 from app.observability.middleware import STATE_KEY as HTTP_TELEMETRY
 from app.readiness import Readiness
-from app.services.chat import ChatService
 from app.upstream_status import UpstreamStatus
 from infra.metrics import GatewayMetrics
 
@@ -35,10 +35,9 @@ def container_lifespan(container: Container):  # type: ignore[no-untyped-def]
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         await resolved(container.init_resources())
         try:
-            app.state.chat_service = await resolved(container.chat_service())
+            app.state.chat_endpoint = await resolved(container.chat_endpoint())
             app.state.model_list = await resolved(container.model_list())
             app.state.readiness = await resolved(container.readiness())
-            app.state.request_timeout_s = container.settings().server.request_timeout_s
             app.state.metrics = await resolved(container.metrics())
             app.state.upstream_status = await resolved(container.upstream_status())
             app.state.governance = await resolved(container.governance())
@@ -50,8 +49,8 @@ def container_lifespan(container: Container):  # type: ignore[no-untyped-def]
     return lifespan
 
 
-def provide_chat_service(state: State) -> ChatService:
-    return cast(ChatService, state.chat_service)
+def provide_chat_endpoint(state: State) -> ChatEndpoint:
+    return cast(ChatEndpoint, state.chat_endpoint)
 
 
 def provide_model_list(state: State) -> ModelList:
@@ -60,10 +59,6 @@ def provide_model_list(state: State) -> ModelList:
 
 def provide_readiness(state: State) -> Readiness:
     return cast(Readiness, state.readiness)
-
-
-def provide_request_timeout(state: State) -> float:
-    return cast(float, state.request_timeout_s)
 
 
 def provide_metrics(state: State) -> GatewayMetrics:
@@ -77,9 +72,8 @@ def provide_upstream_status(state: State) -> UpstreamStatus:
 DEPENDENCIES = {
     **GOVERNANCE_DEPENDENCIES,
     "upstream_status": Provide(provide_upstream_status, sync_to_thread=False),
-    "chat_service": Provide(provide_chat_service, sync_to_thread=False),
+    "chat": Provide(provide_chat_endpoint, sync_to_thread=False),
     "model_list": Provide(provide_model_list, sync_to_thread=False),
     "readiness": Provide(provide_readiness, sync_to_thread=False),
-    "request_timeout_s": Provide(provide_request_timeout, sync_to_thread=False),
     "metrics": Provide(provide_metrics, sync_to_thread=False),
 }

@@ -6,9 +6,8 @@ import hashlib
 import math
 import time
 import uuid
+from collections.abc import Mapping
 from typing import Any
-
-from litestar import Request
 
 from app.call_context import CallContext
 from domain.cache_directives import parse_directives
@@ -18,10 +17,15 @@ from domain.tenants import OPEN_TENANT, Tenant
 TIMEOUT_HEADER = "x-tiergate-timeout-ms"
 
 
+def header_map(scope: Mapping[str, Any]) -> dict[str, str]:
+    """The request's headers by lower-case name (ASGI already lower-cases them; the last of a
+    repeated header wins). Cheaper than Litestar's multi-dict, which the hot path does not need."""
+    return {name.decode("latin-1"): value.decode("latin-1") for name, value in scope["headers"]}
+
+
 def call_context(
-    request: Request[Any, Any, Any], *, timeout_s: float, caller: Tenant = OPEN_TENANT
+    headers: Mapping[str, str], *, timeout_s: float, caller: Tenant = OPEN_TENANT
 ) -> CallContext:
-    headers = request.headers
     return CallContext(
         request_id=uuid.uuid4().hex,
         tenant=caller.name,

@@ -9,12 +9,10 @@ from litestar.di import NamedDependency
 from litestar.params import RawBody
 from litestar.response import Stream
 
+from app.chat_endpoint import ChatEndpoint
 from app.openapi import json_body_operation
-from app.request_context import call_context
 from app.schemas import ChatCompletionRequest
-from app.services.chat import ChatService
 from app.services.results import ChatStream
-from domain.tenants import Tenant
 
 
 class ChatController(Controller):
@@ -30,13 +28,9 @@ class ChatController(Controller):
         self,
         request: Request[Any, Any, Any],
         body: RawBody,
-        chat_service: NamedDependency[ChatService],
-        request_timeout_s: NamedDependency[float],
-        caller: NamedDependency[Tenant],
+        chat: NamedDependency[ChatEndpoint],
     ) -> Response[bytes] | Stream:
-        outcome = await chat_service.handle(
-            body, call_context(request, timeout_s=request_timeout_s, caller=caller)
-        )
+        outcome = await chat.service.handle(body, chat.context(request.scope))
         if isinstance(outcome, ChatStream):
             return Stream(outcome.events, media_type="text/event-stream", headers=outcome.headers)
         return Response(outcome.body, media_type="application/json", headers=outcome.headers)

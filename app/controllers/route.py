@@ -8,12 +8,10 @@ from litestar import Controller, Request, post
 from litestar.di import NamedDependency
 from litestar.params import RawBody
 
+from app.chat_endpoint import ChatEndpoint
 from app.openapi import json_body_operation
-from app.request_context import call_context
 from app.route_explanation import RouteExplanation, explain
 from app.schemas import ChatCompletionRequest
-from app.services.chat import ChatService
-from domain.tenants import Tenant
 
 
 class RouteController(Controller):
@@ -29,11 +27,7 @@ class RouteController(Controller):
         self,
         request: Request[Any, Any, Any],
         body: RawBody,
-        chat_service: NamedDependency[ChatService],
-        request_timeout_s: NamedDependency[float],
-        caller: NamedDependency[Tenant],
+        chat: NamedDependency[ChatEndpoint],
     ) -> RouteExplanation:
-        plan, features = chat_service.plan(
-            body, call_context(request, timeout_s=request_timeout_s, caller=caller)
-        )
+        plan, features = chat.service.plan(body, chat.context(request.scope))
         return explain(plan, features)
