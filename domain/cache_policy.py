@@ -135,13 +135,15 @@ class CacheKeyPolicy:
         if not (self.enabled and rule.enabled):
             return _bypass(ttl_s, "route-disabled")
         try:
+            # Most traffic runs at the default temperature: refuse it before the whole body
+            # is parsed, canonicalised and hashed.
+            refusal = self._refusal(_output_knobs(request.fields), rule)
+            if refusal:
+                return _bypass(ttl_s, refusal)
             body = _normalised_body(request.fields)
             key = _digest({"tenant": request.tenant, "route": request.route, "body": body})
         except (ValueError, RecursionError):
             return _bypass(ttl_s, "unparseable")
-        refusal = self._refusal(body, rule)
-        if refusal:
-            return _bypass(ttl_s, refusal)
         lookup = not directives.no_cache and directives.max_age_s != 0
         return CacheDecision(
             key=key,
@@ -204,12 +206,25 @@ def _number(text: str) -> int | float:
     return int(value) if value.is_integer() and abs(value) < 2**53 else value
 
 
+def _output_knobs(fields: tuple[tuple[str, bytes], ...]) -> dict[str, object]:
+    """Just the fields that decide cacheability (`n`, `temperature`), parsed; null is absent."""
+    knobs = {name: _parse(raw) for name, raw in fields if name in _KNOBS}
+    return {name: value for name, value in knobs.items() if value is not None}
+
+
+_KNOBS = frozenset({"n", "temperature"})
+
+
+def _parse(raw: bytes) -> object:
+    return json.loads(raw, parse_float=_number, parse_constant=_reject)
+
+
 def _normalised_body(fields: tuple[tuple[str, bytes], ...]) -> dict[str, object]:
     body: dict[str, object] = {}
     for name, raw in fields:
         if name in NON_OUTPUT_FIELDS:
             continue
-        value = json.loads(raw, parse_float=_number, parse_constant=_reject)
+        value = _parse(raw)
         if value is not None:
             body[name] = value
     if body.get("n") == 1:

@@ -368,6 +368,16 @@ def test_cosine_and_unit() -> None:
 def test_lone_surrogates_and_deep_nesting_do_not_break_the_decision() -> None:
     surrogate = {**BODY, "messages": [{"role": "user", "content": "\ud800 oops"}]}
     assert decide(surrogate).key is not None
-    fields = {"messages": json.dumps(QUESTION).encode(), "stop": b"[" * 5000 + b"]" * 5000}
+    fields = {
+        "messages": json.dumps(QUESTION).encode(),
+        "temperature": b"0",
+        "stop": b"[" * 5000 + b"]" * 5000,
+    }
     deep = CacheRequest.of(tenant="a", route="r", fields=fields)
     assert POLICY.decide(deep, tier="economy", directives=NO_DIRECTIVES).reason == "unparseable"
+
+
+def test_an_uncacheable_temperature_is_refused_before_the_body_is_read() -> None:
+    fields = {"messages": b"[not json", "temperature": b"0.7"}
+    hot = CacheRequest.of(tenant="a", route="r", fields=fields)
+    assert POLICY.decide(hot, tier="economy", directives=NO_DIRECTIVES).reason == "temperature"
