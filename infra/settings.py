@@ -153,7 +153,9 @@ class GovernanceSettings(_Strict):
     store_timeout_s: PositiveFloat = 0.25
     spend_retention_days: PositiveInt = 400
     tenants: list[TenantSettings] = []  # none at all: open mode, announced at start-up
-    recent_requests: PositiveInt = 100_000  # request ids kept for feedback (memory store)
+    # Request ids kept for feedback in the memory store (~300 B each; Redis keeps them for
+    # feedback_ttl_s instead). Older ids get 404 from /v1/feedback.
+    recent_requests: PositiveInt = 10_000
     feedback_ttl_s: PositiveInt = 86_400  # Redis holds one small key per request this long
     quality: QualitySettings = msgspec.field(default_factory=QualitySettings)
 
