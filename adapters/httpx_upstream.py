@@ -32,11 +32,33 @@ class HttpClientSpec:
     transport: Literal["aiohttp", "httpcore"] = "aiohttp"
 
 
+class UpstreamHttpClient(httpx.AsyncClient):
+    """An AsyncClient for API upstreams, without a cookie jar: the client is shared by every
+    tenant, so a cookie one upstream answer sets must never ride along on another tenant's
+    call (and extracting cookies from each response cost ~4% of the gateway's CPU)."""
+
+    @property
+    def cookies(self) -> httpx.Cookies:
+        return _NO_COOKIES
+
+    @cookies.setter
+    def cookies(self, cookies: object) -> None:
+        pass  # AsyncClient.__init__ assigns an empty jar; there is nothing to keep
+
+
+class _DiscardedCookies(httpx.Cookies):
+    def extract_cookies(self, response: httpx.Response) -> None:
+        pass
+
+
+_NO_COOKIES = _DiscardedCookies()
+
+
 def new_http_client(spec: HttpClientSpec) -> httpx.AsyncClient:
     transport = None
     if spec.transport == "aiohttp":
         transport = AiohttpTransport(max_connections=spec.max_connections)
-    return httpx.AsyncClient(
+    return UpstreamHttpClient(
         transport=transport,
         base_url=spec.base_url.rstrip("/") + "/",
         timeout=httpx.Timeout(
@@ -53,7 +75,15 @@ class HttpxChatUpstream:
     def __init__(self, *, name: str, client: httpx.AsyncClient, api_key: str | None) -> None:
         self.name = name
         self._client = client
-        self._auth = {"authorization": f"Bearer {api_key}"} if api_key else {}
+        # Built once: merging URLs and headers per request was ~10% of the gateway's CPU.
+        self._urls = {
+            path: client.base_url.join(path) for path in ("chat/completions", "embeddings")
+        }
+        self._headers = [
+            *client.headers.multi_items(),
+            ("content-type", "application/json"),
+            *([("authorization", f"Bearer {api_key}")] if api_key else []),
+        ]
 
     async def complete(self, call: UpstreamCall) -> UpstreamReply:
         return await self._post("chat/completions", call)
@@ -82,10 +112,12 @@ class HttpxChatUpstream:
         return UpstreamReply(body=response.content, upstream=self.name)
 
     def _request(self, path: str, call: UpstreamCall) -> httpx.Request:
-        headers = {"content-type": "application/json", **self._auth, **dict(call.headers)}
-        timeout = _bounded(self._client.timeout, call.timeout_s)
-        return self._client.build_request(
-            "POST", path, content=call.body, headers=headers, timeout=timeout
+        return httpx.Request(
+            "POST",
+            self._urls[path],
+            headers=[*self._headers, *call.headers] if call.headers else self._headers,
+            content=call.body,
+            extensions={"timeout": _bounded(self._client.timeout, call.timeout_s)},
         )
 
 
@@ -123,15 +155,15 @@ class HttpxUpstreamStream:
             pass  # closing drops the connection, as it would have without the drain
 
 
-def _bounded(timeout: httpx.Timeout, remaining_s: float) -> httpx.Timeout:
+def _bounded(timeout: httpx.Timeout, remaining_s: float) -> dict[str, float]:
     """Never wait past the request's deadline, whatever the client's defaults are."""
 
     def cap(value: float | None) -> float:
         return remaining_s if value is None else min(value, remaining_s)
 
-    return httpx.Timeout(
-        connect=cap(timeout.connect),
-        read=cap(timeout.read),
-        write=cap(timeout.write),
-        pool=cap(timeout.pool),
-    )
+    return {
+        "connect": cap(timeout.connect),
+        "read": cap(timeout.read),
+        "write": cap(timeout.write),
+        "pool": cap(timeout.pool),
+    }

@@ -31,6 +31,7 @@ class Upstream:
 
     def __init__(self) -> None:
         self.client_ports: set[int] = set()
+        self.cookies_received: list[str] = []
         self.base_url = ""
         app = web.Application()
         app.router.add_post("/v1/chat/completions", self.chat)
@@ -41,6 +42,8 @@ class Upstream:
         peer = request.transport.get_extra_info("peername") if request.transport else None
         if peer:
             self.client_ports.add(peer[1])
+        if "cookie" in request.headers:
+            self.cookies_received.append(request.headers["cookie"])
         body = await request.json()
         mode = body.get("mode")
         if mode == "rate-limited":
@@ -57,7 +60,9 @@ class Upstream:
             request.transport.close()
             return response
         if not body.get("stream"):
-            return web.Response(body=ANSWER, content_type="application/json")
+            answer = web.Response(body=ANSWER, content_type="application/json")
+            answer.set_cookie("session", "tenant-a")
+            return answer
         response = web.StreamResponse(headers={"content-type": "text/event-stream"})
         await response.prepare(request)
         for _ in range(3):
@@ -101,6 +106,18 @@ async def test_answers_pass_through_untouched(upstream: Upstream, transport: Tra
     assert reply.body == ANSWER
     embedded = await client.embed(call())  # gzip-encoded on the wire
     assert embedded.body == b'{"data":[]}'
+    await client._client.aclose()
+
+
+@pytest.mark.parametrize("transport", TRANSPORTS)
+async def test_an_upstream_cookie_never_rides_along(
+    upstream: Upstream, transport: Transport
+) -> None:
+    client = adapter(upstream.base_url, transport)
+    await client.complete(call())  # answered with Set-Cookie
+    await client.complete(call())  # the shared client is used by every tenant
+    assert upstream.cookies_received == []
+    assert not list(client._client.cookies.jar)  # nothing kept for the next call either
     await client._client.aclose()
 
 
