@@ -10,7 +10,7 @@ from typing import Literal
 import httpx
 
 from adapters.aiohttp_transport import AiohttpTransport
-from adapters.sse_parser import DONE, sse_data
+from adapters.sse_parser import DONE, sse_batches
 from adapters.upstream_errors import http_error, translated_errors
 from domain.errors import UpstreamConnectionError
 from domain.ports import UpstreamCall, UpstreamReply
@@ -125,16 +125,18 @@ class HttpxUpstreamStream:
     def __init__(self, response: httpx.Response, *, upstream: str) -> None:
         self.upstream = upstream
         self._response = response
-        self._data = sse_data(response.aiter_bytes())
+        self._batches = sse_batches(response.aiter_bytes())
         self._saw_done = False
 
-    async def events(self) -> AsyncIterator[bytes]:
+    async def events(self) -> AsyncIterator[list[bytes]]:
         with translated_errors(self.upstream):
-            async for data in self._data:
-                if data == DONE:
+            async for batch in self._batches:
+                if DONE in batch:
                     self._saw_done = True
+                    if before := batch[: batch.index(DONE)]:
+                        yield before
                     return
-                yield data
+                yield batch
         raise UpstreamConnectionError(
             f"upstream {self.upstream} ended the stream before [DONE]", upstream=self.upstream
         )
@@ -149,7 +151,7 @@ class HttpxUpstreamStream:
         connection goes back to the pool instead of being dropped; give up after a moment."""
         try:
             async with asyncio.timeout(_DRAIN_S):
-                async for _ in self._data:
+                async for _ in self._batches:
                     pass
         except (TimeoutError, httpx.HTTPError):
             pass  # closing drops the connection, as it would have without the drain

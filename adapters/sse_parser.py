@@ -7,12 +7,14 @@ from collections.abc import AsyncIterable, AsyncIterator
 DONE = b"[DONE]"
 
 
-async def sse_data(chunks: AsyncIterable[bytes]) -> AsyncIterator[bytes]:
-    """Yield the data of each event; multi-line data is joined with newlines, as the spec says."""
+async def sse_batches(chunks: AsyncIterable[bytes]) -> AsyncIterator[list[bytes]]:
+    """Yield the data of the events each network read completed, together (never an empty
+    list). Multi-line data is joined with newlines, as the spec says."""
     buffer = b""
     data_lines: list[bytes] = []
     async for chunk in chunks:
         buffer += chunk
+        batch: list[bytes] = []
         while True:
             end = buffer.find(b"\n")
             if end < 0:
@@ -24,7 +26,9 @@ async def sse_data(chunks: AsyncIterable[bytes]) -> AsyncIterator[bytes]:
                     data_lines.append(line[6:] if line[5:6] == b" " else line[5:])
                 continue
             if data_lines:
-                yield b"\n".join(data_lines)
+                batch.append(b"\n".join(data_lines))
                 data_lines = []
+        if batch:
+            yield batch
     if data_lines:
-        yield b"\n".join(data_lines)
+        yield [b"\n".join(data_lines)]

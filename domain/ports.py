@@ -27,11 +27,13 @@ class UpstreamReply:
 
 
 class UpstreamStream(Protocol):
-    """An open SSE stream. `events` yields each `data:` payload until `[DONE]` (excluded)."""
+    """An open SSE stream. `events` yields the `data:` payloads until `[DONE]` (excluded), in
+    batches of those that arrived together (never empty), so that a relay can pass them on in
+    one write."""
 
     upstream: str
 
-    def events(self) -> AsyncIterator[bytes]: ...
+    def events(self) -> AsyncIterator[list[bytes]]: ...
 
     async def aclose(self) -> None: ...
 

@@ -24,7 +24,8 @@ class RecordedCall:
 
 
 class FakeStream:
-    """An `UpstreamStream` over fixed `data:` payloads, optionally failing after them."""
+    """An `UpstreamStream` over fixed `data:` payloads, optionally failing after them. They
+    arrive one by one, or with `together` all in one batch (as from one network read)."""
 
     def __init__(
         self,
@@ -32,16 +33,19 @@ class FakeStream:
         *,
         upstream: str = "fake",
         fail_with: BaseException | None = None,
+        together: bool = False,
     ) -> None:
         self.upstream = upstream
         self.payloads = list(events)
         self.fail_with = fail_with
+        self.together = together
         self.closed = False
 
-    async def events(self) -> AsyncIterator[bytes]:
-        for payload in self.payloads:
+    async def events(self) -> AsyncIterator[list[bytes]]:
+        batches = [self.payloads] if self.together else [[p] for p in self.payloads]
+        for batch in batches:
             await asyncio.sleep(0)
-            yield payload
+            yield batch
         if self.fail_with is not None:
             raise self.fail_with
 

@@ -21,7 +21,7 @@ class SimulatedStream:
         self._timeout_s = timeout_s
         self._closed = False
 
-    async def events(self) -> AsyncIterator[bytes]:
+    async def events(self) -> AsyncIterator[list[bytes]]:
         reply = self._reply
         for index, chunk in enumerate(reply.chunks):
             if self._closed:
@@ -32,7 +32,7 @@ class SimulatedStream:
                 raise UpstreamConnectionError(
                     "simulated upstream closed the stream mid-way", upstream=self.upstream
                 )
-            yield chunk
+            yield [chunk]  # paced one by one, as tokens arrive from a real model
 
     async def aclose(self) -> None:
         self._closed = True

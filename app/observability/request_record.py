@@ -51,7 +51,7 @@ async def awaiting_upstream(awaitable: Awaitable[T]) -> T:
             record.upstream_wait_s += perf_counter() - started
 
 
-async def upstream_events(events: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
+async def upstream_events(events: AsyncIterator[T]) -> AsyncIterator[T]:
     """`events`, with the time spent waiting for each one counted as upstream time.
 
     The record is taken when the stream is opened, whichever task later relays the body.

@@ -291,18 +291,25 @@ class ChatService:
         model = opened.candidate.model
         outcome = "ok"
         failure: BaseException | None = None
-        try:
-            for payload in opened.buffered:
-                if capture is not None:
-                    capture.add(payload)
-                if out := self._outgoing(payload, decode_chunk(payload), request, log, model):
-                    yield out
-            async for payload in opened.events:
+
+        def relayed(payloads: list[bytes], *, tallied: bool) -> bytes:
+            """Events that arrived together leave together: one write to the client."""
+            out = []
+            for payload in payloads:
                 chunk = decode_chunk(payload)
-                tally.add(chunk)
+                if not tallied:
+                    tally.add(chunk)
                 if capture is not None:
                     capture.add(payload)
-                if out := self._outgoing(payload, chunk, request, log, model):
+                if event := self._outgoing(payload, chunk, request, log, model):
+                    out.append(event)
+            return b"".join(out)
+
+        try:
+            if out := relayed(opened.buffered, tallied=True):  # the executor tallied these
+                yield out
+            async for batch in opened.events:
+                if out := relayed(batch, tallied=False):
                     yield out
             # Only a stream that completed is stored, and before [DONE] so the client's
             # next identical request can already hit.

@@ -41,7 +41,7 @@ class OpenedStream:
     """A stream that has shown content (or finished): safe to commit the client to it."""
 
     stream: UpstreamStream
-    events: AsyncIterator[bytes]  # the rest of the stream, after `buffered`
+    events: AsyncIterator[list[bytes]]  # the rest of the stream, after `buffered`
     candidate: Candidate
     position: int
     buffered: list[bytes]  # chunks read while checking for content, not yet sent
@@ -192,9 +192,10 @@ class PlanExecutor:
         buffered: list[bytes] = []
         events = upstream_events(aiter(stream.events()))
         try:
-            async for payload in events:
-                tally.add(decode_chunk(payload))
-                buffered.append(payload)
+            async for batch in events:
+                for payload in batch:
+                    tally.add(decode_chunk(payload))
+                buffered.extend(batch)
                 if tally.has_content:
                     return OpenedStream(stream, events, candidate, position, buffered, tally, watch)
         except UpstreamError as exc:

@@ -432,8 +432,8 @@ async def test_adapter_mid_stream_cut_raises_after_some_chunks() -> None:
     received: list[bytes] = []
 
     async def drain() -> None:
-        async for payload in stream.events():
-            received.append(payload)
+        async for batch in stream.events():
+            received.extend(batch)
 
     with pytest.raises(UpstreamConnectionError):
         await drain()
@@ -452,7 +452,7 @@ async def test_adapter_stream_yields_payloads_without_done(
     monkeypatch.setattr(asyncio, "sleep", no_sleep)
     body = chat_body(stream=True, stream_options={"include_usage": True})
     stream = await adapter(stream_chunks=5).open_stream(call(body))
-    payloads = [json.loads(p) async for p in stream.events()]
+    payloads = [json.loads(p) async for batch in stream.events() for p in batch]
     await stream.aclose()
     assert stream.upstream == "sim-eu"
     assert len(payloads) == 1 + 5 + 1 + 1
