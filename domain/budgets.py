@@ -39,6 +39,14 @@ class Budget:
     def limit_for(self, period: Period) -> SpendLimit:
         return self.daily if period is Period.DAY else self.monthly
 
+    @property
+    def limited(self) -> bool:
+        return any(
+            amount is not None
+            for limit in (self.daily, self.monthly)
+            for amount in (limit.soft_usd, limit.hard_usd)
+        )
+
 
 UNLIMITED = Budget()
 

@@ -107,6 +107,14 @@ class AdmissionControl:
             rate_limit_headers=rate.headers,
         )
 
+    def may_downgrade(
+        self, tenant: Tenant, feature: str | None, max_cost_header: str | None
+    ) -> bool:
+        """Whether admission could downgrade this call: only a budget or a max-cost cap can."""
+        if max_cost_header is not None or tenant.budget.limited:
+            return True
+        return tenant.budget_for(feature_tag(feature)).limited
+
     def unreserved(self, tenant: Tenant, feature: str) -> Admission:
         """For a call the gateway makes by itself: charged to the lines, nothing reserved."""
         tag = feature_tag(feature)

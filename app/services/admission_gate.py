@@ -40,7 +40,7 @@ class AdmissionGate:
     ) -> AdmittedCall:
         tenant = self._governance.tenant_named(ctx.tenant)
         plan = await self._governance.apply_demotions(plan)
-        economy = None if plan.tier == "economy" or plan.pinned else economy_plan()
+        economy = self._economy(plan, tenant, ctx, economy_plan)
         admission = await self._governance.admit(
             tenant,
             ctx.feature,
@@ -70,6 +70,22 @@ class AdmissionGate:
 
     async def remember(self, ctx: CallContext, call: AdmittedCall, model: str) -> None:
         await self._governance.remember(ctx.request_id, call.tenant, call.plan.route, model)
+
+    def _economy(
+        self,
+        plan: RoutePlan,
+        tenant: Tenant,
+        ctx: CallContext,
+        economy_plan: Callable[[], RoutePlan],
+    ) -> RoutePlan | None:
+        """The plan a downgrade would run; None when that is this plan, or when nothing (no
+        budget, no max-cost cap) could downgrade the call: it takes a second routing pass."""
+        if plan.tier == "economy" or plan.pinned:
+            return None
+        admission = self._governance.admission
+        if not admission.may_downgrade(tenant, ctx.feature, ctx.max_cost_usd):
+            return None
+        return economy_plan()
 
     def _output_allowance(self, plan: RoutePlan) -> int:
         limits = [c.output_limit for c in plan.candidates if c.output_limit is not None]

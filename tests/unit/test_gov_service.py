@@ -107,6 +107,18 @@ def test_authenticate_uses_the_directory(clock: FakeClock) -> None:
         gov.authenticate("Bearer nope")
 
 
+def test_only_a_budget_or_a_max_cost_cap_may_downgrade_a_call(clock: FakeClock) -> None:
+    admission = service(clock).admission
+    reranker = Tenant(name="r", feature_budgets=SEARCH.feature_budgets)
+    assert admission.may_downgrade(SEARCH, None, None)  # a tenant budget
+    assert admission.may_downgrade(reranker, "rerank", None)  # that feature's budget
+    assert not admission.may_downgrade(reranker, "search", None)
+    assert not admission.may_downgrade(BILLING, "search", None)
+    assert admission.may_downgrade(BILLING, "search", "0.01")
+    assert not Budget().limited
+    assert Budget(monthly=SpendLimit(soft_usd=Decimal(0))).limited
+
+
 async def test_admit_reserves_the_worst_case_and_settle_records_once(clock: FakeClock) -> None:
     store = MemorySpendStore()
     gov = service(clock, spend=store)
