@@ -100,14 +100,15 @@ class BoundedMemoryCache(SimpleMemoryCache):  # type: ignore[misc]
 
 
 class AiocacheResponseCache:
-    """A fail-open `ResponseCache`: every backend call is bounded by `timeout_s`, and errors
-    count as misses (see `stats` and `on_error`). Answers over `max_body_bytes` aren't stored."""
+    """A fail-open `ResponseCache`: every backend call is bounded by `timeout_s` (None: not
+    bounded, for in-process backends), and errors count as misses (see `stats` and
+    `on_error`). Answers over `max_body_bytes` aren't stored."""
 
     def __init__(
         self,
         *,
         backend: Any,
-        timeout_s: float = 0.05,
+        timeout_s: float | None = 0.05,
         max_body_bytes: int = 1024 * 1024,
         prefix: str = DEFAULT_PREFIX,
         on_error: ErrorHook | None = None,
@@ -126,7 +127,6 @@ class AiocacheResponseCache:
         cls,
         *,
         max_entries: int = 10_000,
-        timeout_s: float = 0.05,
         max_body_bytes: int = 1024 * 1024,
         on_error: ErrorHook | None = None,
     ) -> AiocacheResponseCache:
@@ -134,7 +134,7 @@ class AiocacheResponseCache:
             max_entries=max_entries, serializer=MsgspecSerializer(), timeout=None
         )
         return cls(
-            backend=backend, timeout_s=timeout_s, max_body_bytes=max_body_bytes, on_error=on_error
+            backend=backend, timeout_s=None, max_body_bytes=max_body_bytes, on_error=on_error
         )
 
     @classmethod

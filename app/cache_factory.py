@@ -23,7 +23,7 @@ async def open_response_cache(
         )
     else:
         responses = AiocacheResponseCache.in_memory(
-            max_entries=cache.max_entries, timeout_s=cache.timeout_s, on_error=on_error
+            max_entries=cache.max_entries, on_error=on_error
         )
     try:
         yield responses

@@ -223,3 +223,15 @@ async def test_memory_backend_is_bounded_and_evicts_the_least_recently_used() ->
     ]
     await cache.set("a", answer("a2"), ttl_s=60)  # replacing does not evict
     assert len(cache.backend) == 3 and cache.backend.evictions == 2
+
+
+async def test_a_failing_memory_backend_still_fails_open_without_a_deadline() -> None:
+    cache = AiocacheResponseCache.in_memory(max_entries=3)
+    assert cache._guard.timeout_s is None  # no I/O to wait for: no timer per call
+
+    async def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("backend bug")
+
+    cache.backend.get = broken  # type: ignore[method-assign]
+    assert await cache.get("k") is None
+    assert cache.stats.errors == 1 and cache.stats.timeouts == 0
