@@ -13,6 +13,7 @@ TARGETS = (
     ("passthrough", "aiohttp pass-through"),
     ("tiergate", "tiergate"),
     ("tiergate-hit", "tiergate cache hit"),
+    ("tiergate-traced", "tiergate traced (OTLP)"),
     ("litellm", "LiteLLM"),
 )
 MODE_NAMES = {"json": "non-streaming", "sse": "streaming (20 chunks)"}

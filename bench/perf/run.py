@@ -8,6 +8,7 @@ import os
 import signal
 import sys
 import time
+import urllib.request
 from dataclasses import asdict
 from pathlib import Path
 from types import FrameType
@@ -30,7 +31,16 @@ from bench.perf.tools import (
 )
 
 ROOT = Path(__file__).resolve().parents[2]
-STEPS = ("direct", "passthrough", "tiergate", "cache", "litellm", "scaling", "profile")
+STEPS = (
+    "direct",
+    "passthrough",
+    "tiergate",
+    "cache",
+    "traced",
+    "litellm",
+    "scaling",
+    "profile",
+)
 # The gateway reads these; the benchmark measures it as shipped, so none may leak in.
 _GATEWAY_ENV_DROPPED = ("TIERGATE_CONFIG", "TIERGATE_REDIS_URL", "TIERGATE_SIM_LATENCY_SCALE")
 
@@ -86,12 +96,15 @@ class Bench:
             "simulator", argv, cpus=self.args.load_cpus, ready_url=f"{self.upstream_url}/models"
         )
 
-    def start_gateway(self, *, workers: int, cpus: str) -> tuple[Service, Target]:
+    def start_gateway(
+        self, *, workers: int, cpus: str, extra_env: dict[str, str] | None = None
+    ) -> tuple[Service, Target]:
         port = free_port()
         env = {
             "TIERGATE_UPSTREAM_BASE_URL": self.upstream_url,
             "TIERGATE_UPSTREAM_API_KEY": "x",
             "TIERGATE_UPSTREAM_MODE": "http",
+            **(extra_env or {}),
         }
         argv = [
             str(ROOT / ".venv/bin/tiergate"),
@@ -204,6 +217,8 @@ class Bench:
             self.group.stop(service)
         if steps & {"tiergate", "cache", "profile"}:
             self.tiergate_steps(steps)
+        if "traced" in steps:
+            self.traced_step()
         if "litellm" in steps and venv is not None:
             print("litellm: wrk -> LiteLLM proxy -> simulator", flush=True)
             service, target = self.start_litellm(venv)
@@ -246,6 +261,34 @@ class Bench:
                     )
                 )
         self.group.stop(service)
+
+    def traced_step(self) -> None:
+        """The miss path with every request traced (sampler always on) and exported over
+        OTLP/HTTP by the batch span processor to a sink on the load core."""
+        port = free_port()
+        sink_argv = [sys.executable, str(Path(__file__).with_name("otlp_sink.py")), str(port)]
+        stats_url = f"http://127.0.0.1:{port}/stats"
+        sink = self.group.start(
+            "otlp-sink", sink_argv, cpus=self.args.load_cpus, ready_url=stats_url
+        )
+        otlp = {
+            "OTEL_TRACES_EXPORTER": "otlp",
+            "OTEL_EXPORTER_OTLP_PROTOCOL": "http/protobuf",
+            "OTEL_EXPORTER_OTLP_ENDPOINT": f"http://127.0.0.1:{port}",
+            "OTEL_TRACES_SAMPLER": "parentbased_always_on",
+        }
+        print("traced: wrk -> tiergate (miss path, every request traced to OTLP)", flush=True)
+        service, target = self.start_gateway(workers=1, cpus=self.args.gateway_cpus, extra_env=otlp)
+        traced = Target("tiergate-traced", "tiergate, traced", target.url, target.bodies)
+        self.cells += self.sweep(traced, service)
+        self.group.stop(service)  # flushes the last spans
+        with urllib.request.urlopen(stats_url, timeout=5) as answer:
+            stats = json.load(answer)
+        self.notes.append(
+            f"traced scenario: the OTLP sink received {stats['exports']} span exports "
+            f"({stats['bytes'] / 1e6:.1f} MB)"
+        )
+        self.group.stop(sink)
 
     def scaling_step(self) -> None:
         both = f"{self.args.gateway_cpus},{self.args.load_cpus}"
