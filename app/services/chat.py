@@ -6,6 +6,8 @@ import time
 from collections.abc import AsyncIterator, Callable, Iterable
 from dataclasses import dataclass
 
+from msgspec import Raw
+
 from app import sse
 from app.call_context import CallContext
 from app.completions import decode_chunk, summarize_completion, to_usage
@@ -119,10 +121,15 @@ class ChatService:
                     in_flight=1,
                     cache=cache_state,
                 )
-                storing = _Storing(decision, lookup, plan) if decision and decision.store else None
+                keep = _Keep(
+                    storing=_Storing(decision, lookup, plan)
+                    if decision and decision.store
+                    else None,
+                    sample=self._stream_sample(ctx, plan, raw_fields),
+                )
                 return ChatStream(
                     events=self._relay(
-                        opened, request, features.input_tokens, watch, report, storing, ledger
+                        opened, request, features.input_tokens, watch, report, keep, ledger
                     ),
                     headers=report_headers(report),
                 )
@@ -282,12 +289,12 @@ class ChatService:
         estimated_input: int,
         watch: RequestWatch,
         report: CallReport,
-        storing: _Storing | None,
+        keep: _Keep,
         ledger: CallLedger,
     ) -> AsyncIterator[bytes]:
         log = ledger.log
         tally = opened.tally
-        capture = StreamCapture() if storing is not None else None
+        capture = StreamCapture() if keep.storing or keep.sample else None
         model = opened.candidate.model
         outcome = "ok"
         failure: BaseException | None = None
@@ -311,11 +318,11 @@ class ChatService:
             async for batch in opened.events:
                 if out := relayed(batch, tallied=False):
                     yield out
-            # Only a stream that completed is stored, and before [DONE] so the client's
-            # next identical request can already hit.
+            # Only a stream that completed is stored (before [DONE], so the client's next
+            # identical request can already hit) or scored.
             completed = capture.completion_body() if capture is not None else None
-            if storing is not None and completed is not None:
-                await self._store(storing, completed, model)
+            if completed is not None:
+                await self._keep(keep, completed, model)
             yield sse.DONE
         except UpstreamError as exc:
             outcome = exc.code
@@ -339,6 +346,25 @@ class ChatService:
             watch.settled(log, report)
             await ledger.close()
 
+    def _stream_sample(self, ctx: CallContext, plan: RoutePlan, raw: RawFields) -> _Sample | None:
+        messages = raw.get("messages")
+        if self._evaluator is None or messages is None or not self._evaluator.draws():
+            return None
+        return _Sample(tenant=ctx.tenant, route=plan.route, messages=messages)
+
+    async def _keep(self, keep: _Keep, completed: bytes, model: Model) -> None:
+        if keep.storing is not None:
+            await self._store(keep.storing, completed, model)
+        if keep.sample is not None and self._evaluator is not None:
+            sample = keep.sample
+            self._evaluator.submit(
+                tenant=sample.tenant,
+                route=sample.route,
+                model=model.id,
+                messages=sample.messages,
+                answer=completed,
+            )
+
     def _outgoing(
         self,
         payload: bytes,
@@ -352,6 +378,23 @@ class ChatService:
         if not request.wants_usage_chunk:
             return None
         return sse.event(sse.with_cost(payload, log.cost_with(model, to_usage(chunk.usage))))
+
+
+@dataclass(frozen=True, slots=True)
+class _Sample:
+    """A streamed answer drawn for evaluator scoring."""
+
+    tenant: str
+    route: str
+    messages: Raw
+
+
+@dataclass(frozen=True, slots=True)
+class _Keep:
+    """What happens to a stream's answer once it completed: cached, scored, both or neither."""
+
+    storing: _Storing | None
+    sample: _Sample | None
 
 
 @dataclass(frozen=True, slots=True)

@@ -94,17 +94,32 @@ class EvaluatorSampler:
         answer: bytes,
     ) -> bool:
         """Maybe start scoring this answer in the background; True when it was sampled."""
-        if self._closed or messages is None or self.rate <= 0 or self._draw() >= self.rate:
+        if messages is None or not self.draws():
+            return False
+        self.submit(tenant=tenant, route=route, model=model, messages=messages, answer=answer)
+        return True
+
+    def draws(self) -> bool:
+        """Whether the next answer is sampled. A stream draws before it starts, so that only
+        the streams that will be scored are captured whole."""
+        if self._closed or self.rate <= 0 or self._draw() >= self.rate:
             return False
         if len(self._tasks) >= self._max_in_flight:
             self.stats.skipped += 1
             return False
+        return True
+
+    def submit(
+        self, *, tenant: str, route: str, model: str, messages: bytes | msgspec.Raw, answer: bytes
+    ) -> None:
+        """Score this drawn answer in the background."""
+        if self._closed:
+            return
         self.stats.sampled += 1
         case = _Case(tenant, route, model, bytes(messages), answer)
         task = asyncio.create_task(self._evaluate(case), name="tiergate-evaluator")
         self._tasks.add(task)  # referenced until done, so the loop cannot drop it
         task.add_done_callback(self._tasks.discard)
-        return True
 
     async def drain(self) -> None:
         """Wait for the evaluations running now (tests, orderly shutdown)."""

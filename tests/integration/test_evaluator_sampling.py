@@ -18,7 +18,7 @@ from domain.errors import UpstreamConnectionError
 from domain.judging import JUDGE_INSTRUCTIONS
 from domain.ports import UpstreamCall, UpstreamReply
 from infra.config_loader import load_settings
-from tests.fakes import FakeUpstream, completion_body
+from tests.fakes import FakeStream, FakeUpstream, completion_body, stream_payloads
 from tests.support.gateway_server import RunningGateway, running_gateway
 
 JUDGE_MARK = JUDGE_INSTRUCTIONS[:40].encode()
@@ -36,12 +36,14 @@ class JudgedUpstream(FakeUpstream):
         super().__init__("fake")
         self.release = threading.Event()
         self.judged = 0
+        self.judged_bodies: list[bytes] = []
         self._fail = fail
 
     async def complete(self, call: UpstreamCall) -> UpstreamReply:
         if JUDGE_MARK not in call.body:
             return await super().complete(call)
         self.judged += 1
+        self.judged_bodies.append(call.body)
         await asyncio.to_thread(self.release.wait)
         if self._fail:
             raise UpstreamConnectionError("the evaluator is down", upstream="fake")
@@ -121,3 +123,23 @@ def test_a_failing_evaluator_does_not_touch_the_caller() -> None:
         _wait_for(lambda: upstream.judged == 3)
         time.sleep(0.1)
         assert _quality(http) == []
+
+
+def test_a_streamed_answer_is_scored_once_it_completed() -> None:
+    upstream = JudgedUpstream()
+    upstream.then(FakeStream(stream_payloads("m", content="The Seine and the Loire.")))
+    upstream.release.set()
+    with (
+        gateway_with(upstream, rate=1.0) as gateway,
+        httpx.Client(base_url=gateway.base_url, timeout=10) as http,
+    ):
+        with http.stream("POST", "/v1/chat/completions", json={**ASK, "stream": True}) as reply:
+            assert reply.status_code == 200
+            body = reply.read()
+        assert body.endswith(b"data: [DONE]\n\n")
+        _wait_for(lambda: _quality(http) != [])
+        [entry] = _quality(http)
+        assert entry["model"] == reply.headers["x-tiergate-model"]
+        assert entry["samples"] == 1
+        [judged] = upstream.judged_bodies
+        assert b"The Seine and the Loire." in judged  # the streamed answer, put together
