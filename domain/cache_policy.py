@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from domain.cache_directives import CacheDirectives
-from domain.similarity import SemanticScope, semantic_text
+from domain.similarity import SemanticScope, numbers_in, semantic_text
 
 KEY_VERSION = "v1"  # bump when the canonical form changes: old entries then simply miss
 MAX_TTL_S = 24 * 3600.0
@@ -53,6 +53,7 @@ class RouteCacheRule:
     ttl_s: float | None = None
     semantic: bool | None = None
     semantic_threshold: float | None = None
+    semantic_match_numbers: bool | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,7 +90,8 @@ class CacheDecision:
 class CacheKeyPolicy:
     """Cacheability, TTLs and keys. Answers with temperature above `max_temperature` (an absent
     temperature counts as `absent_temperature`, OpenAI's default 1.0) are never cached unless
-    the route raises its own `max_temperature`."""
+    the route raises its own `max_temperature`. With `semantic_match_numbers`, a semantic hit
+    also needs the same numbers in the last user turn: embeddings hardly tell 60 km/h from 80."""
 
     enabled: bool = True
     max_temperature: float = 0.3
@@ -100,6 +102,7 @@ class CacheKeyPolicy:
     semantic: bool = False
     semantic_threshold: float = 0.92
     semantic_max_chars: int = 4000
+    semantic_match_numbers: bool = True
 
     def __post_init__(self) -> None:
         ttls = [self.default_ttl_s, *self.ttl_by_tier.values()]
@@ -180,11 +183,15 @@ class CacheKeyPolicy:
             return None  # multimodal, not a user turn, or too long to compare by meaning
         # Everything but the wording of the last user turn must match exactly.
         context = {"messages": messages[:-1], **{k: v for k, v in body.items() if k != "messages"}}
+        match_numbers = self.semantic_match_numbers
+        if rule.semantic_match_numbers is not None:
+            match_numbers = rule.semantic_match_numbers
         scope = SemanticScope.of(
             tenant=request.tenant,
             route=request.route,
             system=_canonical([m for m in messages if _is_system(m)]),
             context=_canonical(context),
+            numbers=numbers_in(text) if match_numbers else (),
         )
         floor = self.semantic_threshold
         if rule.semantic_threshold is not None:

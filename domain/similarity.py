@@ -6,35 +6,60 @@ import hashlib
 import json
 import math
 import operator
+import re
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
+
+# A number is a run of digits, wherever it stands ("60", "#4512", "INV-2231", "gpt4", "45-year"),
+# with comma-separated thousands groups ("1,000") and one decimal part ("3.5"). A "-" right
+# before it is a minus sign unless it follows a letter or digit ("-5", but not INV-2231 or 10-20).
+_NUMBER = re.compile(r"(?:(?<!\w)-)?(?:\d{1,3}(?:,\d{3})+(?!\d)|\d+)(?:\.\d+)?")
 
 
 @dataclass(frozen=True, slots=True)
 class SemanticScope:
     """Prompts are only compared with prompts of the same tenant, route and system prompt, and
-    whose other fields (earlier turns, tools, sampling parameters) are identical."""
+    whose other fields (earlier turns, tools, sampling parameters) are identical and, unless
+    switched off, whose last user turn holds the same numbers (`numbers_in`)."""
 
     tenant: str
     route: str
     system_digest: str  # sha256 of the canonical system/developer messages
     context_digest: str  # sha256 of everything but the last user turn's wording
+    numbers: tuple[str, ...] = ()  # the last user turn's numbers, in order
 
     @classmethod
-    def of(cls, *, tenant: str, route: str, system: bytes, context: bytes) -> SemanticScope:
+    def of(
+        cls,
+        *,
+        tenant: str,
+        route: str,
+        system: bytes,
+        context: bytes,
+        numbers: Sequence[str] = (),
+    ) -> SemanticScope:
         return cls(
             tenant=tenant,
             route=route,
             system_digest=hashlib.sha256(system).hexdigest(),
             context_digest=hashlib.sha256(context).hexdigest(),
+            numbers=tuple(numbers),
         )
 
     @property
     def id(self) -> str:
         """An opaque id (sha256 hex) for index storage; equal scopes have equal ids."""
-        parts = [self.tenant, self.route, self.system_digest, self.context_digest]
+        parts: list[object] = [self.tenant, self.route, self.system_digest, self.context_digest]
+        if self.numbers:  # without numbers the id stays what it was before numbers counted
+            parts.append(list(self.numbers))
         return hashlib.sha256(json.dumps(parts).encode()).hexdigest()
+
+
+def numbers_in(text: str) -> tuple[str, ...]:
+    """The numbers in `text` as written, in order, thousands separators dropped: "A train at
+    1,200 m and -3.5 km, ticket #4512" gives ("1200", "-3.5", "4512")."""
+    return tuple(number.replace(",", "") for number in _NUMBER.findall(text))
 
 
 def semantic_text(messages: object) -> str | None:

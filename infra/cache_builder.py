@@ -21,11 +21,13 @@ def build_cache_policy(cache: CacheSettings) -> CacheKeyPolicy:
                     ttl_s=rule.ttl_s,
                     semantic=rule.semantic,
                     semantic_threshold=rule.semantic_threshold,
+                    semantic_match_numbers=rule.semantic_match_numbers,
                 )
                 for name, rule in cache.routes.items()
             },
             semantic=cache.semantic,
             semantic_threshold=cache.semantic_threshold,
+            semantic_match_numbers=cache.semantic_match_numbers,
         )
     except ValueError as exc:
         raise ConfigError(f"invalid cache settings: {exc}") from None

@@ -166,6 +166,7 @@ class RouteCacheSettings(_Strict):
     ttl_s: Annotated[float, Meta(gt=0, le=86_400)] | None = None
     semantic: bool | None = None
     semantic_threshold: Annotated[float, Meta(ge=0, le=1)] | None = None
+    semantic_match_numbers: bool | None = None
 
 
 class CacheSettings(_Strict):
@@ -184,6 +185,8 @@ class CacheSettings(_Strict):
     routes: dict[str, RouteCacheSettings] = {}
     semantic: bool = True
     semantic_threshold: Annotated[float, Meta(ge=0, le=1)] = 0.92
+    # A semantic hit also needs the same numbers in the last user turn (docs/caching.md).
+    semantic_match_numbers: bool = True
     semantic_max_entries: PositiveInt = 10_000
     embedding_model: str = "BAAI/bge-m3"
     embedding_timeout_s: PositiveFloat = 0.3

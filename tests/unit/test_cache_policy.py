@@ -4,6 +4,7 @@ import json
 import random
 from typing import Any
 
+import msgspec
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -20,6 +21,8 @@ from domain.cache_policy import (
 )
 from domain.errors import InvalidRequest
 from domain.similarity import cosine, semantic_text, unit
+from infra.cache_builder import build_cache_policy
+from infra.settings import CacheSettings
 
 QUESTION = [
     {"role": "system", "content": "You are a helpful support agent."},
@@ -310,8 +313,14 @@ def test_callers_can_raise_the_semantic_threshold_but_never_lower_it(
     assert lookup.threshold == max(floor, asked)
 
 
-def _scope(body: dict[str, Any], *, tenant: str = "acme", route: str = "economy") -> str:
-    lookup = decide(body, policy=SEMANTIC, tenant=tenant, route=route).semantic
+def _scope(
+    body: dict[str, Any],
+    *,
+    tenant: str = "acme",
+    route: str = "economy",
+    policy: CacheKeyPolicy = SEMANTIC,
+) -> str:
+    lookup = decide(body, policy=policy, tenant=tenant, route=route).semantic
     assert lookup is not None
     return lookup.scope.id
 
@@ -330,6 +339,82 @@ def test_paraphrases_share_a_scope_and_everything_else_separates_scopes() -> Non
         _scope({**BODY, "response_format": {"type": "json_object"}}),
     }
     assert len(distinct) == 6
+
+
+def _asking(question: str) -> dict[str, Any]:
+    return {**BODY, "messages": [QUESTION[0], {"role": "user", "content": question}]}
+
+
+PUZZLE = _asking("A train leaves at 60 km/h. How long does it take to cover 120 km?")
+OTHER_NUMBERS = _asking("A train leaves at 80 km/h. How long does it take to cover 200 km?")
+SWAPPED = _asking("A train leaves at 120 km/h. How long does it take to cover 60 km?")
+REWORDED = _asking("How long does a train going 60 km/h need for 120 km?")
+NUMBERS_OFF = CacheKeyPolicy(semantic=True, semantic_match_numbers=False)
+
+
+def test_a_semantic_hit_needs_the_same_numbers_in_the_same_order() -> None:
+    assert len({_scope(PUZZLE), _scope(OTHER_NUMBERS), _scope(SWAPPED)}) == 3
+    assert _scope(REWORDED) == _scope(PUZZLE)
+    ticket = _asking("Classify ticket #4512: I was charged twice.")
+    assert _scope(ticket) != _scope(_asking("Classify ticket #4513: I was charged twice."))
+    lookup = decide(PUZZLE, policy=SEMANTIC).semantic
+    assert lookup is not None and lookup.scope.numbers == ("60", "120")
+    assert lookup.text == PUZZLE["messages"][-1]["content"]  # what is embedded is unchanged
+
+
+def test_prompts_without_numbers_and_exact_keys_are_unchanged_by_the_number_rule() -> None:
+    paraphrase = _asking("how can I reset my password")
+    assert _scope(paraphrase) == _scope(BODY) == _scope(BODY, policy=NUMBERS_OFF)
+    for body in (BODY, PUZZLE):
+        assert decide(body, policy=SEMANTIC).key == decide(body, policy=NUMBERS_OFF).key
+        assert decide(body, policy=SEMANTIC).key == key_of(body)
+
+
+def test_with_number_matching_off_numbers_no_longer_separate_scopes() -> None:
+    assert _scope(PUZZLE, policy=NUMBERS_OFF) == _scope(OTHER_NUMBERS, policy=NUMBERS_OFF)
+    lookup = decide(PUZZLE, policy=NUMBERS_OFF).semantic
+    assert lookup is not None and lookup.scope.numbers == ()
+
+
+@pytest.mark.parametrize(
+    ("policy_matches", "route_matches", "separated"),
+    [(True, None, True), (False, None, False), (True, False, False), (False, True, True)],
+)
+def test_a_route_can_override_number_matching(
+    policy_matches: bool, route_matches: bool | None, separated: bool
+) -> None:
+    policy = CacheKeyPolicy(
+        semantic=True,
+        semantic_match_numbers=policy_matches,
+        routes={"economy": RouteCacheRule(semantic_match_numbers=route_matches)},
+    )
+    differ = _scope(PUZZLE, policy=policy) != _scope(OTHER_NUMBERS, policy=policy)
+    assert differ is separated
+    # Other routes keep the policy's setting.
+    elsewhere = _scope(PUZZLE, policy=policy, route="premium")
+    assert (elsewhere != _scope(OTHER_NUMBERS, policy=policy, route="premium")) is policy_matches
+
+
+def test_number_matching_is_on_by_default_and_configurable_per_policy_and_route() -> None:
+    assert CacheKeyPolicy().semantic_match_numbers is True
+    assert build_cache_policy(CacheSettings()).semantic_match_numbers is True
+    settings = msgspec.convert(
+        {
+            "semantic_match_numbers": False,
+            "routes": {"math": {"semantic_match_numbers": True}, "faq": {"semantic": True}},
+        },
+        CacheSettings,
+    )
+    policy = build_cache_policy(settings)
+    assert policy.semantic_match_numbers is False
+    assert policy.rule_for("math").semantic_match_numbers is True
+    assert policy.rule_for("faq").semantic_match_numbers is None
+    assert _scope(PUZZLE, policy=policy, route="math") != _scope(
+        OTHER_NUMBERS, policy=policy, route="math"
+    )
+    assert _scope(PUZZLE, policy=policy, route="faq") == _scope(
+        OTHER_NUMBERS, policy=policy, route="faq"
+    )
 
 
 @pytest.mark.parametrize(
