@@ -223,7 +223,7 @@ _KNOBS = frozenset({"n", "temperature"})
 
 
 def _parse(raw: bytes) -> object:
-    return json.loads(raw, parse_float=_number, parse_constant=_reject)
+    return _DECODER.decode(raw.decode("utf-8"))
 
 
 def _normalised_body(fields: tuple[tuple[str, bytes], ...]) -> dict[str, object]:
@@ -245,13 +245,18 @@ def _reject(text: str) -> float:
     raise ValueError(f"{text} is not JSON")
 
 
+# Built once: json.loads/dumps with options build a new decoder/encoder on every call.
+_DECODER = json.JSONDecoder(parse_float=_number, parse_constant=_reject)
+_ENCODER = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
 def _is_system(message: object) -> bool:
     return isinstance(message, dict) and message.get("role") in ("system", "developer")
 
 
 def _canonical(value: object) -> bytes:
     """Canonical JSON: sorted keys, no whitespace, UTF-8 (lone surrogates kept, not refused)."""
-    text = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    text = _ENCODER.encode(value)
     return text.encode("utf-8", "surrogatepass")
 
 

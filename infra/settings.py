@@ -134,9 +134,9 @@ class QualitySettings(_Strict):
     min_samples: PositiveInt = 20
     demote_below: Annotated[float, Meta(ge=0, le=1)] = 0.8
     restore_at: Annotated[float, Meta(ge=0, le=1)] = 0.85
-    # Evaluator sampling: this fraction of answers from an upstream (not cached, not streamed)
-    # is scored 1-10 by `evaluator_model` in the background; the score, scaled to [0, 1],
-    # joins the same rolling quality as caller feedback. 0 turns it off.
+    # Evaluator sampling: this fraction of answers from an upstream (not cache hits; streams
+    # once they completed) is scored 1-10 by `evaluator_model` in the background; the score,
+    # scaled to [0, 1], joins the same rolling quality as caller feedback. 0 turns it off.
     evaluator_sample_rate: Annotated[float, Meta(ge=0, le=1)] = 0.0
     evaluator_model: str = "openai/gpt-4o"
     evaluator_max_in_flight: PositiveInt = 8  # more sampled answers than this are skipped
@@ -174,7 +174,7 @@ class CacheSettings(_Strict):
     backend: Literal["memory", "redis"] = "memory"
     redis_url: str | None = None
     max_entries: PositiveInt = 10_000
-    timeout_s: PositiveFloat = 0.05
+    timeout_s: PositiveFloat = 0.05  # bounds each Redis call (memory has no I/O to bound)
     # Only answers this deterministic are cached; a request without `temperature` counts as
     # `absent_temperature` (OpenAI's default is 1).
     max_temperature: Annotated[float, Meta(ge=0, le=2)] = 0.3
