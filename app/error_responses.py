@@ -79,6 +79,8 @@ def handle_gateway_error(_: Request[Any, Any, Any], exc: Exception) -> Response[
 def handle_http_exception(_: Request[Any, Any, Any], exc: Exception) -> Response[bytes]:
     assert isinstance(exc, HTTPException)
     status = exc.status_code
+    if status >= 500 and exc.detail == _BODY_READ_DISCONNECT:
+        return _client_closed()
     if status >= 500:
         return handle_unexpected(_, exc)
     param = None
@@ -91,6 +93,22 @@ def handle_http_exception(_: Request[Any, Any, Any], exc: Exception) -> Response
         error_type=_CLIENT_STATUS_TYPES.get(status, "invalid_request_error"),
         code=_http_code(status),
         param=param,
+    )
+
+
+# What Litestar raises (as a 500) when the client hangs up while its body is being read.
+_BODY_READ_DISCONNECT = "client disconnected prematurely"
+CLIENT_CLOSED_REQUEST = 499  # nginx's status for it: nobody reads it, metrics and logs do
+
+
+def _client_closed() -> Response[bytes]:
+    """Not the gateway's failure: no stack trace, and not a 5xx in the metrics."""
+    logger.info("client closed the connection before its request body arrived")
+    return error_response(
+        CLIENT_CLOSED_REQUEST,
+        "The client closed the connection before sending its request.",
+        error_type="invalid_request_error",
+        code="client_closed_request",
     )
 
 

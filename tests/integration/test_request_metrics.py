@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import logging
+import socket
+import time
+
 import httpx
+import pytest
 from dependency_injector import providers
 from prometheus_client.parser import text_string_to_metric_families
 
@@ -62,3 +67,24 @@ def test_duration_overhead_first_chunk_and_outcomes() -> None:
     assert value("tokens_total", direction="input", model=MODEL, route="pinned") == 10
     attempts = {"upstream": "other", "model": MODEL, "outcome": "ok"}  # "fake" is not configured
     assert value("upstream_attempts_total", **attempts) == 2
+
+
+def test_a_client_hanging_up_mid_body_is_a_499_not_a_server_error(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    container = Container(settings=load_settings(env={"TIERGATE_UPSTREAM_MODE": "simulated"}))
+    with running_gateway(container) as gateway:
+        url = httpx.URL(gateway.base_url)
+        with socket.create_connection((url.host, url.port)) as raw:
+            raw.sendall(
+                b"POST /v1/chat/completions HTTP/1.1\r\nhost: gw\r\n"
+                b"content-type: application/json\r\ncontent-length: 1000\r\n\r\n"
+                b'{"model": "auto", "messa'
+            )
+        with httpx.Client(base_url=gateway.base_url) as http:
+            deadline = time.monotonic() + 5
+            while 'status="499"' not in (text := http.get("/metrics").text):
+                assert time.monotonic() < deadline, "the hang-up was never counted"
+                time.sleep(0.05)
+    assert 'status="500"' not in text
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR or r.exc_info]
