@@ -35,7 +35,7 @@ from tests.support.fault_matrix import CASES, CaseResult, run_case  # noqa: E402
 from tests.support.fault_stack import FAST_RESILIENCE, fault_stack  # noqa: E402
 
 COMMAND = ".venv/bin/python scripts/reliability_report.py"
-PACKAGES = ("tiergate", "litestar", "uvicorn", "httpx", "msgspec", "pybreaker")
+PACKAGES = ("tiergate", "litestar", "uvicorn", "httpx", "aiohttp", "msgspec", "pybreaker")
 
 
 async def run_everything(

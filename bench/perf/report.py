@@ -62,7 +62,8 @@ def render_run(meta: dict[str, Any]) -> str:
         (
             "versions",
             f"LiteLLM {meta['litellm']}, {meta['wrk']}, uvicorn {meta['uvicorn']}, "
-            f"Litestar {meta['litestar']}, httpx {meta['httpx']}",
+            f"Litestar {meta['litestar']}, httpx {meta['httpx']}, "
+            f"aiohttp {meta.get('aiohttp', 'n/a')}",
         ),
         (
             "settings",

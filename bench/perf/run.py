@@ -363,6 +363,7 @@ def main(argv: list[str] | None = None) -> int:
         "uvicorn": version_of(ROOT / ".venv/bin/python", "uvicorn"),
         "litestar": version_of(ROOT / ".venv/bin/python", "litestar"),
         "httpx": version_of(ROOT / ".venv/bin/python", "httpx"),
+        "aiohttp": version_of(ROOT / ".venv/bin/python", "aiohttp"),
         "command": "make bench  # = .venv/bin/python -m bench.perf "
         + " ".join(argv or sys.argv[1:]),
         "args": vars(args),
