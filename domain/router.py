@@ -185,7 +185,12 @@ def _output_limit(model: Model, route: Route, features: RequestFeatures) -> int 
     requested, cap = features.requested_output, route.max_output_tokens
     if requested is None and cap is None:
         return None
-    limit = min(x for x in (requested, cap, model.max_output) if x is not None)
+    # Spelled out rather than min() over a generator: this runs for every catalog model.
+    limit = model.max_output
+    if requested is not None and requested < limit:
+        limit = requested
+    if cap is not None and cap < limit:
+        limit = cap
     if requested is None:
         # Only the gateway's own cap applies: shrink it to the room the window leaves rather
         # than refuse a request whose input fits.
