@@ -15,6 +15,7 @@ from domain.errors import UpstreamConnectionError, UpstreamError, UpstreamHTTPEr
 class _ErrorDetail(msgspec.Struct):
     message: str | None = None
     code: str | int | None = None
+    param: str | None = None
 
 
 class _ErrorEnvelope(msgspec.Struct):
@@ -39,13 +40,15 @@ def translated_errors(upstream: str) -> Iterator[None]:
 
 
 def http_error(response: httpx.Response, upstream: str) -> UpstreamError:
-    detail = _upstream_message(response.content)
+    detail = _upstream_detail(response.content)
     message = f"upstream {upstream} answered {response.status_code}"
     return UpstreamHTTPError(
-        f"{message}: {detail}" if detail else message,
+        f"{message}: {detail.message}" if detail.message else message,
         status=response.status_code,
         retry_after_s=retry_after_seconds(response.headers),
         upstream=upstream,
+        upstream_code=_text(detail.code),
+        param=_text(detail.param),
     )
 
 
@@ -75,13 +78,19 @@ def retry_after_seconds(headers: httpx.Headers) -> float | None:
     return max((when - now).total_seconds(), 0.0)
 
 
-def _upstream_message(body: bytes) -> str:
+def _upstream_detail(body: bytes) -> _ErrorDetail:
+    """What an OpenAI-shaped error body says (message cut to 300 characters); empty otherwise."""
     try:
         envelope = _error_decoder.decode(body)
     except msgspec.DecodeError:
-        return ""
+        return _ErrorDetail()
     if isinstance(envelope.error, str):
-        return envelope.error[:300]
-    if envelope.error is not None and envelope.error.message:
-        return envelope.error.message[:300]
-    return ""
+        return _ErrorDetail(message=envelope.error[:300])
+    if envelope.error is None:
+        return _ErrorDetail()
+    detail = envelope.error
+    return _ErrorDetail(message=(detail.message or "")[:300], code=detail.code, param=detail.param)
+
+
+def _text(value: str | int | None) -> str | None:
+    return None if value is None or value == "" else str(value)[:100]

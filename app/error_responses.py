@@ -60,6 +60,15 @@ def error_response(
 
 
 def gateway_error_response(exc: errors.GatewayError) -> Response[bytes]:
+    if (verdict := _relayed_verdict(exc)) is not None:
+        # The upstream judged the request itself: relay its verdict rather than blame it.
+        return error_response(
+            verdict.status or 400,
+            exc.message,
+            error_type="invalid_request_error",
+            code=verdict.upstream_code or exc.code,
+            param=verdict.param,
+        )
     status, error_type = _status_of(exc)
     headers: dict[str, str] = {}
     retry_after = getattr(exc, "retry_after_s", None)
@@ -119,10 +128,13 @@ def handle_unexpected(_: Request[Any, Any, Any], exc: Exception) -> Response[byt
     )
 
 
+def _relayed_verdict(exc: errors.GatewayError) -> errors.UpstreamHTTPError | None:
+    if isinstance(exc, errors.UpstreamHTTPError) and exc.judges_the_request:
+        return exc
+    return None
+
+
 def _status_of(exc: errors.GatewayError) -> tuple[int, str]:
-    if isinstance(exc, errors.UpstreamHTTPError) and exc.status in (400, 404, 413, 422):
-        # The upstream judged the request itself; relay its verdict rather than blame it.
-        return exc.status, "invalid_request_error"
     for error_class, status, error_type in _ERROR_TABLE:
         if isinstance(exc, error_class):
             return status, error_type

@@ -65,15 +65,39 @@ class UpstreamError(GatewayError):
 
 
 class UpstreamHTTPError(UpstreamError):
-    """The upstream answered with a non-2xx status."""
+    """The upstream answered with a non-2xx status; `upstream_code` and `param` are what its
+    OpenAI-shaped error body said, if anything."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int | None = None,
+        retry_after_s: float | None = None,
+        upstream: str | None = None,
+        upstream_code: str | None = None,
+        param: str | None = None,
+    ) -> None:
+        super().__init__(message, status=status, retry_after_s=retry_after_s, upstream=upstream)
+        self.upstream_code = upstream_code
+        self.param = param
 
     @property
     def retryable(self) -> bool:  # type: ignore[override]
         return self.status in RETRYABLE_STATUSES
 
     @property
+    def judges_the_request(self) -> bool:
+        """A verdict on the request (bad, too long, unknown model), relayed to the caller as is
+        rather than blamed on the upstream."""
+        return self.status in VERDICT_STATUSES
+
+    @property
     def other_model_may_serve(self) -> bool:  # type: ignore[override]
-        # Bad input and bad credentials stay bad on every model.
+        # Bad input and bad credentials stay bad on every model; a prompt too long for this
+        # model's window (our estimate was off) or a model it no longer serves is not bad input.
+        if self.upstream_code in MODEL_SPECIFIC_CODES:
+            return True
         return self.status not in (400, 401, 403, 422)
 
 
@@ -110,3 +134,6 @@ class NoCandidateAvailable(GatewayError):
 
 
 RETRYABLE_STATUSES = frozenset({408, 409, 429, 500, 502, 503, 504})
+VERDICT_STATUSES = frozenset({400, 404, 413, 422})
+# Upstream error codes that are about the model, not the request: another model may serve it.
+MODEL_SPECIFIC_CODES = frozenset({"context_length_exceeded", "model_not_found"})

@@ -80,6 +80,8 @@ class SimulatedChatUpstream:
                 status=outcome.status,
                 retry_after_s=outcome.retry_after_s,
                 upstream=self.name,
+                upstream_code=outcome.code,
+                param=outcome.param,
             )
         if outcome.cut:
             raise UpstreamConnectionError(

@@ -51,6 +51,8 @@ class Failure:
     body: bytes
     retry_after_s: float | None = None
     delay_s: float = 0.0
+    code: str | None = None
+    param: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,4 +82,6 @@ def failure(
         body=encoder.encode(ErrorBody(error=detail)),
         retry_after_s=retry_after_s,
         delay_s=delay_s,
+        code=detail.code,
+        param=param,
     )

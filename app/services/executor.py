@@ -18,6 +18,7 @@ from domain.errors import (
     EmptyCompletion,
     NoCandidateAvailable,
     UpstreamError,
+    UpstreamHTTPError,
     UpstreamTimeout,
 )
 from domain.ports import ChatUpstream, UpstreamCall, UpstreamReply, UpstreamStream
@@ -77,7 +78,7 @@ class PlanExecutor:
         judge: Judge | None = None,
     ) -> Answer:
         self._budget.record_request(self._clock())
-        last_error: UpstreamError | None = None
+        failures: list[UpstreamError] = []  # why each candidate given up on failed
         why: UpstreamError | None = None  # what sent us to the next candidate; None: escalation
         for position, candidate in enumerate(plan.candidates):
             if position > 0:
@@ -91,7 +92,8 @@ class PlanExecutor:
             except UpstreamError as exc:
                 if not exc.other_model_may_serve:
                     raise
-                last_error = why = exc
+                failures.append(exc)
+                why = exc
                 continue
             escalate = judge is not None and position < len(plan.candidates) - 1
             verdict = judge(summary) if escalate and judge else None
@@ -102,19 +104,19 @@ class PlanExecutor:
                 continue
             log.add(candidate.model, reply.upstream, "ok", summary.usage)
             return Answer(body=reply.body, candidate=candidate, position=position)
-        raise self._exhausted(plan, last_error, deadline)
+        raise self._exhausted(plan, failures, deadline)
 
     async def open_stream(
         self, plan: RoutePlan, build: CallBuilder, log: AttemptLog, *, deadline: float
     ) -> OpenedStream:
         """Fail over freely until a candidate's stream shows its first content."""
         self._budget.record_request(self._clock())
-        last_error: UpstreamError | None = None
+        failures: list[UpstreamError] = []
         for position, candidate in enumerate(plan.candidates):
             if position > 0:
                 if not self._budget.try_spend(self._clock()):
                     break
-                self._observer.falling_back(last_error)
+                self._observer.falling_back(failures[-1] if failures else None)
             try:
                 return await self._stream_with_retries(
                     candidate, plan, position, build, log, deadline
@@ -122,8 +124,8 @@ class PlanExecutor:
             except UpstreamError as exc:
                 if not exc.other_model_may_serve:
                     raise
-                last_error = exc
-        raise self._exhausted(plan, last_error, deadline)
+                failures.append(exc)
+        raise self._exhausted(plan, failures, deadline)
 
     async def _complete_with_retries(
         self,
@@ -236,12 +238,21 @@ class PlanExecutor:
         return remaining
 
     def _exhausted(
-        self, plan: RoutePlan, last_error: UpstreamError | None, deadline: float
+        self, plan: RoutePlan, failures: list[UpstreamError], deadline: float
     ) -> Exception:
+        last_error = failures[-1] if failures else None
         if last_error is not None and not last_error.other_model_may_serve:
             return last_error
+        if failures and all(_judged_the_request(failure) for failure in failures):
+            # Every candidate tried refused the request itself (too long for each window, say):
+            # relay that verdict rather than "no candidate, try again later".
+            return failures[-1]
         if self._clock() >= deadline:
             return UpstreamTimeout("the request deadline passed before any candidate answered")
         tried = ", ".join(candidate.model.id for candidate in plan.candidates)
         detail = f": last error: {last_error.message}" if last_error else ""
         return NoCandidateAvailable(f"No candidate could answer ({tried}){detail}")
+
+
+def _judged_the_request(error: UpstreamError) -> bool:
+    return isinstance(error, UpstreamHTTPError) and error.judges_the_request

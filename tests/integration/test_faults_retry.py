@@ -193,12 +193,34 @@ def _small_glm(catalog: Catalog) -> InstrumentedCore:
     return core
 
 
-def test_context_length_exceeded_upstream_is_not_retried_elsewhere() -> None:
+def test_a_window_too_small_upstream_falls_back_to_the_next_model() -> None:
+    """The catalog overstates glm's window; the upstream's 400 context_length_exceeded is about
+    the model, not the request, so the next candidate answers."""
+    with fault_stack(core=_small_glm) as stack:
+        long_prompt: list[ChatCompletionMessageParam] = [
+            {"role": "user", "content": "tide pools " * 800}
+        ]
+        raw = sdk(stack).chat.completions.with_raw_response.create(
+            model="glm-4-plus", messages=long_prompt
+        )
+        assert raw.parse().choices[0].message.content
+        assert raw.headers["x-tiergate-model"] != GLM
+        assert raw.headers["x-tiergate-fallback"] == "true"
+        assert stack.stats("sim")["requests_by_model"][GLM] == 1
+
+
+def test_without_fallback_the_upstreams_verdict_reaches_the_caller() -> None:
     with fault_stack(core=_small_glm) as stack:
         long_prompt: list[ChatCompletionMessageParam] = [
             {"role": "user", "content": "tide pools " * 800}
         ]
         with pytest.raises(openai.BadRequestError) as raised:
-            sdk(stack).chat.completions.create(model="glm-4-plus", messages=long_prompt)
+            sdk(stack).chat.completions.create(
+                model="glm-4-plus",
+                messages=long_prompt,
+                extra_headers={"x-tiergate-fallback": "off"},
+            )
         assert "maximum context length" in raised.value.message
+        assert raised.value.code == "context_length_exceeded"
+        assert raised.value.param == "messages"
         assert stack.stats("sim")["requests_by_model"] == {GLM: 1}

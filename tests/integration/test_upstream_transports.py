@@ -50,6 +50,10 @@ class Upstream:
             headers = {"retry-after-ms": "1500"}
             error = {"error": {"message": "slow down", "code": "rate_limit"}}
             return web.json_response(error, status=429, headers=headers)
+        if mode in ("too-long", "bad-value"):
+            code = "context_length_exceeded" if mode == "too-long" else "invalid_value"
+            error = {"error": {"message": "no", "code": code, "param": "messages"}}
+            return web.json_response(error, status=400)
         if mode == "hang":
             await asyncio.sleep(30)
         if mode == "cut":  # promise more than is sent, then drop the connection
@@ -140,6 +144,26 @@ async def test_error_status_carries_retry_after(upstream: Upstream, transport: T
     assert caught.value.status == 429
     assert caught.value.retry_after_s == 1.5
     assert "slow down" in caught.value.message
+    await client._client.aclose()
+
+
+@pytest.mark.parametrize("transport", TRANSPORTS)
+async def test_a_verdict_on_the_request_keeps_its_code(
+    upstream: Upstream, transport: Transport
+) -> None:
+    client = adapter(upstream.base_url, transport)
+    with pytest.raises(UpstreamHTTPError) as too_long:
+        await client.complete(call(mode="too-long"))
+    assert (too_long.value.upstream_code, too_long.value.param) == (
+        "context_length_exceeded",
+        "messages",
+    )
+    assert too_long.value.judges_the_request
+    assert too_long.value.other_model_may_serve  # a model with a larger window may take it
+    with pytest.raises(UpstreamHTTPError) as bad:
+        await client.complete(call(mode="bad-value"))
+    assert bad.value.upstream_code == "invalid_value"
+    assert not bad.value.other_model_may_serve  # bad input is bad on every model
     await client._client.aclose()
 
 
