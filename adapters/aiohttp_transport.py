@@ -15,11 +15,6 @@ from contextlib import contextmanager
 import aiohttp
 import httpx
 
-_TIMEOUT_CLASSES: dict[str, type[httpx.TimeoutException]] = {
-    "connect": httpx.ConnectTimeout,
-    "read": httpx.ReadTimeout,
-}
-
 
 class AiohttpTransport(httpx.AsyncBaseTransport):
     def __init__(self, *, max_connections: int) -> None:
@@ -88,10 +83,10 @@ def _client_timeout(timeout: dict[str, float | None]) -> aiohttp.ClientTimeout:
 def _as_httpx_errors(*, stage: str) -> Iterator[None]:
     try:
         yield
-    except aiohttp.ConnectionTimeoutError as exc:
-        raise httpx.ConnectTimeout(str(exc)) from exc
-    except TimeoutError as exc:  # aiohttp's ServerTimeoutError is one too
-        raise _TIMEOUT_CLASSES.get(stage, httpx.ReadTimeout)(str(exc) or "timed out") from exc
+    except aiohttp.ConnectionTimeoutError as exc:  # no connection within pool + connect time
+        raise httpx.ConnectTimeout(str(exc) or "timed out connecting") from exc
+    except TimeoutError as exc:  # aiohttp's SocketTimeoutError: no bytes within the read time
+        raise httpx.ReadTimeout(str(exc) or "timed out reading") from exc
     except aiohttp.ClientConnectorError as exc:
         raise httpx.ConnectError(str(exc)) from exc
     except aiohttp.ClientPayloadError as exc:

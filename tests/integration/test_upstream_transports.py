@@ -170,8 +170,9 @@ async def test_a_verdict_on_the_request_keeps_its_code(
 @pytest.mark.parametrize("transport", TRANSPORTS)
 async def test_a_silent_upstream_is_a_timeout(upstream: Upstream, transport: Transport) -> None:
     client = adapter(upstream.base_url, transport, read_s=0.2)
-    with pytest.raises(UpstreamTimeout):
+    with pytest.raises(UpstreamTimeout) as caught:
         await client.complete(call(mode="hang"))
+    assert "ReadTimeout" in caught.value.message  # connected fine, then nothing to read
     await client._client.aclose()
 
 
