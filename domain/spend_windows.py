@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
+from functools import lru_cache
 
 
 class Period(StrEnum):
@@ -30,7 +31,15 @@ def day_of(epoch_s: float) -> str:
 
 def windows_at(epoch_s: float) -> tuple[SpendWindow, SpendWindow]:
     """The day and the month that contain `epoch_s` (UTC)."""
-    moment = utc_datetime(epoch_s)
+    return _windows_of_day(int(epoch_s // _SECONDS_PER_DAY))
+
+
+_SECONDS_PER_DAY = 86_400  # every UTC day in epoch time: POSIX time has no leap seconds
+
+
+@lru_cache(maxsize=4)  # asked on every call (admission and settlement); the day rarely changes
+def _windows_of_day(day: int) -> tuple[SpendWindow, SpendWindow]:
+    moment = utc_datetime(day * _SECONDS_PER_DAY)
     return (
         SpendWindow(Period.DAY, moment.date().isoformat()),
         SpendWindow(Period.MONTH, f"{moment.year:04d}-{moment.month:02d}"),

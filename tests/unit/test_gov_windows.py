@@ -34,6 +34,14 @@ def test_windows_are_the_utc_day_and_month() -> None:
     assert day_of(epoch(2025, 4, 1)) == "2025-04-01"
 
 
+@given(st.floats(min_value=0, max_value=4e9, allow_nan=False))
+def test_windows_agree_with_the_calendar_at_every_moment(epoch_s: float) -> None:
+    moment = datetime.fromtimestamp(epoch_s, tz=UTC)
+    day, month = windows_at(epoch_s)
+    assert day.label == moment.date().isoformat()
+    assert month.label == moment.strftime("%Y-%m")
+
+
 @pytest.mark.parametrize(
     ("moment", "period", "seconds"),
     [
