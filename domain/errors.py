@@ -43,7 +43,8 @@ class RateLimited(GatewayError):
 
 
 class UpstreamError(GatewayError):
-    """An upstream attempt failed; `retryable` says whether the same call may be tried again."""
+    """An upstream attempt failed; `retryable` says whether the same call may be tried again.
+    `upstream_code` and `param` are what the upstream's own error body said, if anything."""
 
     code = "upstream_error"
     retryable: bool = False
@@ -57,30 +58,18 @@ class UpstreamError(GatewayError):
         status: int | None = None,
         retry_after_s: float | None = None,
         upstream: str | None = None,
-    ) -> None:
-        super().__init__(message)
-        self.status = status
-        self.retry_after_s = retry_after_s
-        self.upstream = upstream
-
-
-class UpstreamHTTPError(UpstreamError):
-    """The upstream answered with a non-2xx status; `upstream_code` and `param` are what its
-    OpenAI-shaped error body said, if anything."""
-
-    def __init__(
-        self,
-        message: str,
-        *,
-        status: int | None = None,
-        retry_after_s: float | None = None,
-        upstream: str | None = None,
         upstream_code: str | None = None,
         param: str | None = None,
     ) -> None:
-        super().__init__(message, status=status, retry_after_s=retry_after_s, upstream=upstream)
+        super().__init__(message, param=param)
+        self.status = status
+        self.retry_after_s = retry_after_s
+        self.upstream = upstream
         self.upstream_code = upstream_code
-        self.param = param
+
+
+class UpstreamHTTPError(UpstreamError):
+    """The upstream answered with a non-2xx status."""
 
     @property
     def retryable(self) -> bool:  # type: ignore[override]
