@@ -34,7 +34,7 @@ test: $(VENV)/.synced
 	bash scripts/validate_k8s.sh
 	$(VENV)/bin/pytest
 
-# Overhead benchmark (issue 8, ~12 min): tiergate vs LiteLLM vs an aiohttp pass-through vs the
+# Overhead benchmark (issue 8, ~14 min): tiergate vs LiteLLM vs an aiohttp pass-through vs the
 # simulator itself; rewrites the measured sections of docs/benchmarks.md. `make bench SOAK=600`
 # adds the RSS soak; BENCH_ARGS passes more options (`python -m bench.perf --help`).
 .PHONY: bench
