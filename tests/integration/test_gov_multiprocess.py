@@ -13,17 +13,16 @@ import asyncio
 import hashlib
 import os
 import socket
-import subprocess
 import sys
-import time
 from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack
 from decimal import Decimal
 from pathlib import Path
 
 import httpx
 import pytest
 
+from tests.support.processes import serving_process
 from tests.support.redis_server import running_redis
 
 pytestmark = [pytest.mark.redis, pytest.mark.slow]
@@ -70,33 +69,6 @@ governance:
 """
 
 
-@contextmanager
-def _process(argv: list[str], env: dict[str, str], ready_url: str) -> Iterator[None]:
-    process = subprocess.Popen(
-        argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True
-    )
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            if process.poll() is not None:
-                raise RuntimeError(f"{argv[1]} exited: {process.stderr.read().decode()[-2000:]}")  # type: ignore[union-attr]
-            try:
-                if httpx.get(ready_url, timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert time.monotonic() < deadline, f"{argv[1]} did not start"
-            time.sleep(0.1)
-        yield
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-
-
 @pytest.fixture(scope="module")
 def gateways(tmp_path_factory: pytest.TempPathFactory) -> Iterator[list[str]]:
     sim_port = _free_port()
@@ -110,12 +82,12 @@ def gateways(tmp_path_factory: pytest.TempPathFactory) -> Iterator[list[str]]:
             "OTEL_TRACES_EXPORTER": "none",
         }
         sim = [TIERGATE, "sim", "--port", str(sim_port), "--latency-scale", "0.05"]
-        stack.enter_context(_process(sim, env, f"http://127.0.0.1:{sim_port}/v1/models"))
+        stack.enter_context(serving_process(sim, f"http://127.0.0.1:{sim_port}/v1/models", env=env))
         urls = []
         for _ in range(2):
             port = _free_port()
             serve = [TIERGATE, "serve", "--config", str(config), "--port", str(port)]
-            stack.enter_context(_process(serve, env, f"http://127.0.0.1:{port}/healthz"))
+            stack.enter_context(serving_process(serve, f"http://127.0.0.1:{port}/healthz", env=env))
             urls.append(f"http://127.0.0.1:{port}")
         yield urls
 

@@ -15,16 +15,16 @@ import json
 import os
 import shutil
 import socket
-import subprocess
 import sys
 import time
-from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack
 from pathlib import Path
 
 import httpx
 import pytest
 import yaml
+
+from tests.support.processes import serving_process
 
 ROOT = Path(__file__).resolve().parents[2]
 RULES = ROOT / "k8s/prometheus-adapter/recording-rules.yaml"
@@ -47,34 +47,6 @@ def _free_port() -> int:
 def _rule(record: str) -> str:
     groups = yaml.safe_load(RULES.read_text())["groups"]
     return next(r["expr"] for g in groups for r in g["rules"] if r.get("record") == record)
-
-
-@contextmanager
-def _process(args: list[str], ready_url: str, env: dict[str, str] | None = None) -> Iterator[None]:
-    process = subprocess.Popen(
-        args, env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
-    )
-    try:
-        deadline = time.monotonic() + 20
-        while True:
-            if process.poll() is not None:
-                raise RuntimeError(f"{args[:3]} exited: {process.stderr.read().decode()[-2000:]}")  # type: ignore[union-attr]
-            try:
-                if httpx.get(ready_url, timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"{args[:3]} did not become ready at {ready_url}")
-            time.sleep(0.1)
-        yield
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 def _simulator(port: int) -> list[str]:
@@ -145,13 +117,29 @@ def test_adapter_p99_queries_agree_with_the_injected_latency(tmp_path: Path) -> 
     prometheus = f"http://127.0.0.1:{prom_port}"
     with ExitStack() as stack:
         stack.enter_context(
-            _process(_simulator(sim_port), f"http://127.0.0.1:{sim_port}/v1/models")
+            serving_process(
+                _simulator(sim_port),
+                f"http://127.0.0.1:{sim_port}/v1/models",
+                cwd=ROOT,
+                timeout_s=20,
+            )
         )
         stack.enter_context(
-            _process(_gateway(tmp_path, gateway_port, sim_port), gateway + "/healthz", env)
+            serving_process(
+                _gateway(tmp_path, gateway_port, sim_port),
+                gateway + "/healthz",
+                env=env,
+                cwd=ROOT,
+                timeout_s=20,
+            )
         )
         stack.enter_context(
-            _process(_prometheus(tmp_path, prom_port, gateway_port), prometheus + "/-/ready")
+            serving_process(
+                _prometheus(tmp_path, prom_port, gateway_port),
+                prometheus + "/-/ready",
+                cwd=ROOT,
+                timeout_s=20,
+            )
         )
         statuses = asyncio.run(_load(gateway))
         time.sleep(2.5)  # let the last samples be scraped
