@@ -30,6 +30,10 @@ class SpendLimit:
         if soft is not None and hard is not None and soft > hard:
             raise ValueError("a soft limit must not be above the hard limit")
 
+    @property
+    def limited(self) -> bool:
+        return self.soft_usd is not None or self.hard_usd is not None
+
 
 @dataclass(frozen=True, slots=True)
 class Budget:
@@ -41,11 +45,7 @@ class Budget:
 
     @property
     def limited(self) -> bool:
-        return any(
-            amount is not None
-            for limit in (self.daily, self.monthly)
-            for amount in (limit.soft_usd, limit.hard_usd)
-        )
+        return self.daily.limited or self.monthly.limited
 
 
 UNLIMITED = Budget()

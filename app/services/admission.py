@@ -168,9 +168,7 @@ class AdmissionControl:
         max_cost: Decimal | None,
         now: float,
     ) -> tuple[BudgetDecision, int]:
-        limited = any(
-            line.limit.soft_usd is not None or line.limit.hard_usd is not None for line in lines
-        )
+        limited = any(line.limit.limited for line in lines)
         unknown = [Balance() for _ in lines]
         balances = unknown
         if limited:
