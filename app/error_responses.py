@@ -128,8 +128,8 @@ def handle_unexpected(_: Request[Any, Any, Any], exc: Exception) -> Response[byt
     )
 
 
-def _relayed_verdict(exc: errors.GatewayError) -> errors.UpstreamHTTPError | None:
-    if isinstance(exc, errors.UpstreamHTTPError) and exc.judges_the_request:
+def _relayed_verdict(exc: errors.GatewayError) -> errors.UpstreamError | None:
+    if isinstance(exc, errors.UpstreamError) and exc.judges_the_request:
         return exc
     return None
 

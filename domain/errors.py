@@ -67,6 +67,12 @@ class UpstreamError(GatewayError):
         self.upstream = upstream
         self.upstream_code = upstream_code
 
+    @property
+    def judges_the_request(self) -> bool:
+        """A verdict on the request (bad, too long, unknown model), relayed to the caller as is
+        rather than blamed on the upstream. Only an HTTP answer can be one."""
+        return False
+
 
 class UpstreamHTTPError(UpstreamError):
     """The upstream answered with a non-2xx status."""
@@ -77,8 +83,6 @@ class UpstreamHTTPError(UpstreamError):
 
     @property
     def judges_the_request(self) -> bool:
-        """A verdict on the request (bad, too long, unknown model), relayed to the caller as is
-        rather than blamed on the upstream."""
         return self.status in VERDICT_STATUSES
 
     @property

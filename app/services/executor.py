@@ -18,7 +18,6 @@ from domain.errors import (
     EmptyCompletion,
     NoCandidateAvailable,
     UpstreamError,
-    UpstreamHTTPError,
     UpstreamTimeout,
 )
 from domain.ports import ChatUpstream, UpstreamCall, UpstreamReply, UpstreamStream
@@ -243,7 +242,7 @@ class PlanExecutor:
         last_error = failures[-1] if failures else None
         if last_error is not None and not last_error.other_model_may_serve:
             return last_error
-        if failures and all(_judged_the_request(failure) for failure in failures):
+        if failures and all(failure.judges_the_request for failure in failures):
             # Every candidate tried refused the request itself (too long for each window, say):
             # relay that verdict rather than "no candidate, try again later".
             return failures[-1]
@@ -252,7 +251,3 @@ class PlanExecutor:
         tried = ", ".join(candidate.model.id for candidate in plan.candidates)
         detail = f": last error: {last_error.message}" if last_error else ""
         return NoCandidateAvailable(f"No candidate could answer ({tried}){detail}")
-
-
-def _judged_the_request(error: UpstreamError) -> bool:
-    return isinstance(error, UpstreamHTTPError) and error.judges_the_request
