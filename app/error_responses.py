@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import math
+from dataclasses import dataclass
 from typing import Any
 
 import msgspec
@@ -44,7 +45,16 @@ _CLIENT_STATUS_TYPES = {
 }
 
 
-def error_response(
+@dataclass(frozen=True, slots=True)
+class ErrorReply:
+    """An error answer, ready for any responder: Litestar's handlers or the raw chat route."""
+
+    status: int
+    body: bytes
+    headers: dict[str, str]
+
+
+def error_reply(
     status: int,
     message: str,
     *,
@@ -52,17 +62,15 @@ def error_response(
     code: str | None,
     param: str | None = None,
     headers: dict[str, str] | None = None,
-) -> Response[bytes]:
+) -> ErrorReply:
     body = ErrorBody(error=ErrorDetail(message=message, type=error_type, param=param, code=code))
-    return Response(
-        _encoder.encode(body), status_code=status, media_type="application/json", headers=headers
-    )
+    return ErrorReply(status=status, body=_encoder.encode(body), headers=headers or {})
 
 
-def gateway_error_response(exc: errors.GatewayError) -> Response[bytes]:
+def gateway_error_reply(exc: errors.GatewayError) -> ErrorReply:
     if (verdict := _relayed_verdict(exc)) is not None:
         # The upstream judged the request itself: relay its verdict rather than blame it.
-        return error_response(
+        return error_reply(
             verdict.status or 400,
             exc.message,
             error_type="invalid_request_error",
@@ -75,34 +83,35 @@ def gateway_error_response(exc: errors.GatewayError) -> Response[bytes]:
     if status in (429, 503):
         headers["retry-after"] = str(max(1, math.ceil(retry_after or 1)))
     headers |= getattr(exc, "headers", None) or {}
-    return error_response(
+    return error_reply(
         status, exc.message, error_type=error_type, code=exc.code, param=exc.param, headers=headers
     )
 
 
 def handle_gateway_error(_: Request[Any, Any, Any], exc: Exception) -> Response[bytes]:
     assert isinstance(exc, errors.GatewayError)
-    return gateway_error_response(exc)
+    return _as_response(gateway_error_reply(exc))
 
 
 def handle_http_exception(_: Request[Any, Any, Any], exc: Exception) -> Response[bytes]:
     assert isinstance(exc, HTTPException)
     status = exc.status_code
     if status >= 500 and exc.detail == _BODY_READ_DISCONNECT:
-        return _client_closed()
+        return _as_response(client_closed_reply())
     if status >= 500:
         return handle_unexpected(_, exc)
     param = None
     if isinstance(exc, ValidationException) and isinstance(exc.extra, list) and exc.extra:
         first = exc.extra[0]
         param = first.get("key") if isinstance(first, dict) else None
-    return error_response(
+    reply = error_reply(
         status,
         exc.detail,
         error_type=_CLIENT_STATUS_TYPES.get(status, "invalid_request_error"),
         code=_http_code(status),
         param=param,
     )
+    return _as_response(reply)
 
 
 # What Litestar raises (as a 500) when the client hangs up while its body is being read.
@@ -110,10 +119,10 @@ _BODY_READ_DISCONNECT = "client disconnected prematurely"
 CLIENT_CLOSED_REQUEST = 499  # nginx's status for it: nobody reads it, metrics and logs do
 
 
-def _client_closed() -> Response[bytes]:
+def client_closed_reply() -> ErrorReply:
     """Not the gateway's failure: no stack trace, and not a 5xx in the metrics."""
     logger.info("client closed the connection before its request body arrived")
-    return error_response(
+    return error_reply(
         CLIENT_CLOSED_REQUEST,
         "The client closed the connection before sending its request.",
         error_type="invalid_request_error",
@@ -122,9 +131,22 @@ def _client_closed() -> Response[bytes]:
 
 
 def handle_unexpected(_: Request[Any, Any, Any], exc: Exception) -> Response[bytes]:
+    return _as_response(unexpected_error_reply(exc))
+
+
+def unexpected_error_reply(exc: BaseException) -> ErrorReply:
     logger.error("unhandled error: %s", type(exc).__name__, exc_info=exc)
-    return error_response(
+    return error_reply(
         500, "The gateway hit an internal error.", error_type="server_error", code="internal_error"
+    )
+
+
+def _as_response(reply: ErrorReply) -> Response[bytes]:
+    return Response(
+        reply.body,
+        status_code=reply.status,
+        media_type="application/json",
+        headers=reply.headers or None,
     )
 
 

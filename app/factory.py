@@ -6,6 +6,7 @@ from litestar import Litestar
 from litestar.exceptions import HTTPException
 from litestar.openapi import OpenAPIConfig
 
+from app.chat_route import ChatRoute
 from app.container import Container
 from app.controllers.admin import AdminController
 from app.controllers.chat import ChatController
@@ -24,10 +25,17 @@ from infra.logging_setup import configure_logging
 from infra.settings import Settings
 
 
-def create_app(container: Container | None = None, *, settings: Settings | None = None) -> Litestar:
+def create_app(
+    container: Container | None = None, *, settings: Settings | None = None
+) -> ChatRoute:
+    """The gateway's ASGI app: the raw chat route in front of the Litestar app for the rest."""
     if container is None:
         container = Container(settings=settings or Settings())
-    server = container.settings().server
+    max_body_bytes = container.settings().server.max_body_bytes
+    return ChatRoute(_litestar_app(container, max_body_bytes), max_body_bytes=max_body_bytes)
+
+
+def _litestar_app(container: Container, max_body_bytes: int) -> Litestar:
     return Litestar(
         route_handlers=[
             ChatController,
@@ -47,14 +55,14 @@ def create_app(container: Container | None = None, *, settings: Settings | None 
             HTTPException: handle_http_exception,
             Exception: handle_unexpected,
         },
-        request_max_body_size=server.max_body_bytes,
+        request_max_body_size=max_body_bytes,
         openapi_config=OpenAPIConfig(title="tiergate", version="0.1.0", path="/schema"),
         debug=False,
         logging_config=None,  # keep the JSON handler that configure_logging() installed
     )
 
 
-def app_from_environment() -> Litestar:
+def app_from_environment() -> ChatRoute:
     """Entry point for uvicorn workers: settings from TIERGATE_CONFIG and TIERGATE_* variables."""
     configure_logging()
     return create_app(settings=load_settings())

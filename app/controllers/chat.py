@@ -1,4 +1,8 @@
-"""POST /v1/chat/completions."""
+"""POST /v1/chat/completions, as the OpenAPI schema documents it.
+
+Served by `app.chat_route.ChatRoute`, which answers this route in front of Litestar with the same
+service; this handler serves it only when the Litestar app runs on its own.
+"""
 
 from __future__ import annotations
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 from time import perf_counter
 
 from litestar.enums import ScopeType
-from litestar.types import ASGIApp, Message, Receive, Scope, Send
+from litestar.types import ASGIApp, HTTPScope, Message, Receive, Scope, Send
 from opentelemetry import context, trace
 from opentelemetry.context import Context
 from opentelemetry.trace import SpanKind, Status, StatusCode, TracerProvider
@@ -83,46 +83,58 @@ class RequestTelemetryMiddleware:
         if telemetry is None or _unmeasured(template):
             await self.app(scope, receive, send)
             return
-        endpoint = _ENDPOINTS.get(template, "other")
-        method = scope["method"]
-        started = perf_counter()
-        span = telemetry.tracer.start_span(
-            f"{method} {template}",
-            context=_caller_context(scope),
-            kind=SpanKind.SERVER,
-            attributes={
-                attr.HTTP_REQUEST_METHOD: method, attr.HTTP_ROUTE: template,
-                attr.URL_PATH: scope["path"],
-            },
-        )  # fmt: skip
-        span_token = context.attach(trace.set_span_in_context(span))
-        record, record_token = open_record()
-        response = _Response(send)
-        metrics = telemetry.metrics
-        metrics.in_flight.inc()
-        try:
-            await self.app(scope, receive, response.send)
-        finally:
-            ended = perf_counter()
-            metrics.in_flight.dec()
-            close_record(record_token)
-            context.detach(span_token)
-            first_chunk_at = response.first_chunk_at
-            metrics.request_finished(
-                endpoint=endpoint,
-                stream=response.stream,
-                status=response.status,
-                route=record.route,
-                model=record.model,
-                total_s=ended - started,
-                upstream_s=record.upstream_wait_s,
-                first_chunk_s=None if first_chunk_at is None else first_chunk_at - started,
-            )
-            span.set_attribute(attr.HTTP_RESPONSE_STATUS_CODE, response.status)
-            if response.status >= 500:
-                span.set_attribute(attr.ERROR_TYPE, str(response.status))
-                span.set_status(Status(StatusCode.ERROR))
-            span.end()
+        await measured(telemetry, template, self.app, scope, receive, send)
+
+
+async def measured(
+    telemetry: HttpTelemetry,
+    template: str,
+    app: ASGIApp,
+    scope: HTTPScope,
+    receive: Receive,
+    send: Send,
+) -> None:
+    """Serve one request through `app` inside a SERVER span, and record its metrics."""
+    endpoint = _ENDPOINTS.get(template, "other")
+    method = scope["method"]
+    started = perf_counter()
+    span = telemetry.tracer.start_span(
+        f"{method} {template}",
+        context=_caller_context(scope),
+        kind=SpanKind.SERVER,
+        attributes={
+            attr.HTTP_REQUEST_METHOD: method, attr.HTTP_ROUTE: template,
+            attr.URL_PATH: scope["path"],
+        },
+    )  # fmt: skip
+    span_token = context.attach(trace.set_span_in_context(span))
+    record, record_token = open_record()
+    response = _Response(send)
+    metrics = telemetry.metrics
+    metrics.in_flight.inc()
+    try:
+        await app(scope, receive, response.send)
+    finally:
+        ended = perf_counter()
+        metrics.in_flight.dec()
+        close_record(record_token)
+        context.detach(span_token)
+        first_chunk_at = response.first_chunk_at
+        metrics.request_finished(
+            endpoint=endpoint,
+            stream=response.stream,
+            status=response.status,
+            route=record.route,
+            model=record.model,
+            total_s=ended - started,
+            upstream_s=record.upstream_wait_s,
+            first_chunk_s=None if first_chunk_at is None else first_chunk_at - started,
+        )
+        span.set_attribute(attr.HTTP_RESPONSE_STATUS_CODE, response.status)
+        if response.status >= 500:
+            span.set_attribute(attr.ERROR_TYPE, str(response.status))
+            span.set_status(Status(StatusCode.ERROR))
+        span.end()
 
 
 def _unmeasured(template: str) -> bool:

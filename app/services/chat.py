@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator, Callable, Iterable
+from collections.abc import AsyncGenerator, Callable, Iterable
 from dataclasses import dataclass
 
 from msgspec import Raw
@@ -225,7 +225,9 @@ class ChatService:
         await self._answer_cache.store(storing.decision, storing.lookup, answer)
 
     @staticmethod
-    def _replay(body: bytes, request: ChatCompletionRequest, cost: Cost) -> AsyncIterator[bytes]:
+    def _replay(
+        body: bytes, request: ChatCompletionRequest, cost: Cost
+    ) -> AsyncGenerator[bytes, None]:
         return _iterate(replay_as_sse(body, include_usage=request.wants_usage_chunk, cost=cost))
 
     def _plan(
@@ -291,7 +293,7 @@ class ChatService:
         report: CallReport,
         keep: _Keep,
         ledger: CallLedger,
-    ) -> AsyncIterator[bytes]:
+    ) -> AsyncGenerator[bytes, None]:
         log = ledger.log
         tally = opened.tally
         capture = StreamCapture() if keep.storing or keep.sample else None
@@ -406,6 +408,6 @@ class _Storing:
     plan: RoutePlan
 
 
-async def _iterate(chunks: Iterable[bytes]) -> AsyncIterator[bytes]:
+async def _iterate(chunks: Iterable[bytes]) -> AsyncGenerator[bytes, None]:
     for chunk in chunks:
         yield chunk

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from dataclasses import dataclass
 
 
@@ -18,5 +18,5 @@ class ChatReply:
 class ChatStream:
     """An SSE stream already opened upstream; `events` yields framed `data:` events."""
 
-    events: AsyncIterator[bytes]
+    events: AsyncGenerator[bytes, None]
     headers: dict[str, str]
