@@ -22,6 +22,7 @@ from app.services.attempts import AttemptLog
 from app.services.evaluator_sampling import EvaluatorSampler
 from app.services.executor import Judge, OpenedStream, PlanExecutor
 from app.services.results import ChatReply, ChatStream
+from app.services.route_memo import Routed, RouteMemo
 from app.sse_replay import replay_as_sse
 from app.stream_capture import StreamCapture
 from domain.acceptance import judge_answer
@@ -50,6 +51,7 @@ class ChatService:
         answer_cache: AnswerCache | None = None,
         gate: AdmissionGate | None = None,
         evaluator: EvaluatorSampler | None = None,
+        route_memo: RouteMemo | None = None,
     ) -> None:
         self._catalog = catalog
         self._policy = policy
@@ -62,6 +64,7 @@ class ChatService:
         self._answer_cache = answer_cache
         self._gate = gate
         self._evaluator = evaluator
+        self._memo = route_memo if route_memo is not None else RouteMemo()
 
     def plan(self, body: bytes, ctx: CallContext) -> tuple[RoutePlan, RequestFeatures]:
         request, _ = parse_chat_request(body)
@@ -69,17 +72,21 @@ class ChatService:
 
     async def handle(self, body: bytes, ctx: CallContext) -> ChatReply | ChatStream:
         request, raw_fields = parse_chat_request(body)
-        plan, features = self._plan(request, ctx)
+        routed = self._route(body, request, raw_fields, ctx)
         admitted = None
         if self._gate is not None:
             admitted = await self._gate.admit(
-                ctx, plan, features, lambda: self._economy_plan(request, features, ctx)
+                ctx,
+                routed.plan,
+                routed.features,
+                lambda: self._economy_plan(request, routed.features, ctx),
             )
-            plan = admitted.plan
+            routed = self._admitted(routed, admitted.plan, raw_fields, ctx)
         log = AttemptLog(baseline=self._baseline)
-        ledger = CallLedger(log=log, model=plan.primary.model.id, gate=self._gate, call=admitted)
+        model = routed.plan.primary.model.id
+        ledger = CallLedger(log=log, model=model, gate=self._gate, call=admitted)
         try:
-            outcome = await self._respond(request, raw_fields, ctx, plan, features, ledger)
+            outcome = await self._respond(request, raw_fields, ctx, routed, ledger)
         finally:
             if not ledger.deferred:
                 await ledger.close()
@@ -90,17 +97,36 @@ class ChatService:
                 outcome.headers["x-tiergate-degraded"] = admitted.admission.reason or "budget"
         return outcome
 
+    def _route(
+        self, body: bytes, request: ChatCompletionRequest, raw_fields: RawFields, ctx: CallContext
+    ) -> Routed:
+        """The plan and cache decision: remembered for a byte-identical cacheable repeat."""
+        key = self._memo.key(body, ctx)
+        if (routed := self._memo.get(key)) is not None:
+            return routed
+        plan, features = self._plan(request, ctx)
+        routed = Routed(plan, features, self._cache_decision(raw_fields, plan, ctx))
+        self._memo.remember(key, routed)
+        return routed
+
+    def _admitted(
+        self, routed: Routed, plan: RoutePlan, raw_fields: RawFields, ctx: CallContext
+    ) -> Routed:
+        """Routed with the plan admission settled on; the cache key depends on route and tier."""
+        if (plan.route, plan.tier) == (routed.plan.route, routed.plan.tier):
+            return Routed(plan, routed.features, routed.decision)
+        return Routed(plan, routed.features, self._cache_decision(raw_fields, plan, ctx))
+
     async def _respond(
         self,
         request: ChatCompletionRequest,
         raw_fields: RawFields,
         ctx: CallContext,
-        plan: RoutePlan,
-        features: RequestFeatures,
+        routed: Routed,
         ledger: CallLedger,
     ) -> ChatReply | ChatStream:
+        plan, features, decision = routed.plan, routed.features, routed.decision
         watch = self._observer.request(ctx, plan)
-        decision = self._cache_decision(raw_fields, plan, ctx)
         lookup = await self._lookup(decision)
         if lookup.hit is not None:
             return self._serve_hit(lookup.hit, request, ctx, plan, watch, ledger)

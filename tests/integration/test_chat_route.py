@@ -99,3 +99,29 @@ def test_other_methods_and_routes_are_litestars(gateway: RunningGateway) -> None
     assert httpx.get(gateway.base_url + "/v1/models").status_code == 200
     schema = httpx.get(gateway.base_url + "/schema/openapi.json").json()
     assert "post" in schema["paths"][CHAT]  # still documented by the Litestar controller
+
+
+def _cacheable(content: str) -> bytes:
+    messages = [{"role": "user", "content": content}]
+    return json.dumps({"model": "auto", "messages": messages, "temperature": 0}).encode()
+
+
+def test_a_byte_identical_repeat_hits_only_for_the_same_caller_and_tier(
+    gateway: RunningGateway, upstream: FakeUpstream
+) -> None:
+    """Repeats reuse the first request's route and cache key (RouteMemo): never across callers
+    (open mode scopes the cache by API key) or tier hints, which route differently."""
+    body = _cacheable("Which tier answers this question?")
+
+    def ask(key: str, tier: str | None = None) -> httpx.Response:
+        headers = {"authorization": f"Bearer {key}"} | ({"x-tiergate-tier": tier} if tier else {})
+        return httpx.post(gateway.base_url + CHAT, content=body, headers=headers)
+
+    first = ask("sk-caller-a")
+    assert first.headers["x-tiergate-cache"] == "miss"
+    assert ask("sk-caller-a").headers["x-tiergate-cache"] == "hit"
+    assert ask("sk-caller-b").headers["x-tiergate-cache"] == "miss"
+    premium = ask("sk-caller-a", tier="premium")
+    assert premium.headers["x-tiergate-cache"] == "miss"
+    assert premium.headers["x-tiergate-tier"] == "premium" != first.headers["x-tiergate-tier"]
+    assert [recorded.method for recorded in upstream.calls].count("complete") == 3
