@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 
 from app.call_context import CallContext
-from app.services.route_memo import RouteMemo, Routed
+from app.services.route_memo import Routed, RouteMemo
 from domain.cache_directives import CacheDirectives
 from domain.cache_policy import CacheDecision
 from domain.features import RequestFeatures
