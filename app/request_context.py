@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import math
+import secrets
 import time
-import uuid
 from collections.abc import Mapping
 from typing import Any
 
@@ -27,7 +27,7 @@ def call_context(
     headers: Mapping[str, str], *, timeout_s: float, caller: Tenant = OPEN_TENANT
 ) -> CallContext:
     return CallContext(
-        request_id=uuid.uuid4().hex,
+        request_id=secrets.token_hex(16),  # as long as a uuid4's hex, a third of its cost
         tenant=caller.name,
         cache_scope=cache_scope(caller, headers.get("authorization")),
         feature=headers.get("x-tiergate-feature") or "untagged",

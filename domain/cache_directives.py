@@ -32,6 +32,8 @@ def parse_directives(headers: Mapping[str, str]) -> CacheDirectives:
     """Directives from request headers (names in any case). Unknown `Cache-Control` directives
     are ignored, as HTTP caches do; a bad value in a tiergate header is a 400."""
     lowered = {name.lower(): value for name, value in headers.items()}
+    if lowered.keys().isdisjoint(_DIRECTIVE_HEADERS):
+        return NO_DIRECTIVES  # most requests
     no_cache, no_store, max_age = _cache_control(lowered.get(CACHE_CONTROL_HEADER, ""))
     tiergate = _tiergate_values(lowered.get(TIERGATE_CACHE_HEADER, ""))
     return CacheDirectives(
@@ -40,6 +42,11 @@ def parse_directives(headers: Mapping[str, str]) -> CacheDirectives:
         max_age_s=max_age,
         semantic_threshold=_threshold(lowered.get(SEMANTIC_THRESHOLD_HEADER)),
     )
+
+
+_DIRECTIVE_HEADERS = frozenset(
+    {CACHE_CONTROL_HEADER, TIERGATE_CACHE_HEADER, SEMANTIC_THRESHOLD_HEADER}
+)
 
 
 def _cache_control(value: str) -> tuple[bool, bool, float | None]:

@@ -33,6 +33,7 @@ from domain.rate_limits import MinuteWindow, RateDecision
 from domain.tenants import Tenant, feature_tag
 
 logger = logging.getLogger(__name__)
+_UNKNOWN = Balance()
 _RESERVE_ATTEMPTS = 3  # a refused reservation re-decides on fresh balances, then gives up
 
 
@@ -169,7 +170,7 @@ class AdmissionControl:
         now: float,
     ) -> tuple[BudgetDecision, int]:
         limited = any(line.limit.limited for line in lines)
-        unknown = [Balance() for _ in lines]
+        unknown = [_UNKNOWN] * len(lines)
         balances = unknown
         if limited:
             balances = await self._guard.run(

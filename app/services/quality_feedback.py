@@ -14,6 +14,7 @@ from domain.quality import QualityRule, QualityStat, ServedRequest, feedback_sco
 from domain.tenants import Tenant
 
 logger = logging.getLogger(__name__)
+_NONE: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,6 +104,8 @@ class QualityFeedback:
         if self._fetched_at is None or now - self._fetched_at >= self._refresh_s:
             self._fetched_at = now
             self._demoted = await self._guard.run("demoted", self._store.demoted, self._demoted)
+        if not self._demoted:
+            return _NONE  # the usual case, and a hot path: every call asks
         return frozenset(model for pair_route, model in self._demoted if pair_route == route)
 
     async def _update(self, route: str, model: str, stat: QualityStat) -> QualityEntry:
