@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import msgspec
 
 from domain.cache_directives import CacheDirectives
 
 NO_DIRECTIVES = CacheDirectives()
 
 
-@dataclass(frozen=True, slots=True)
-class CallContext:
+class CallContext(msgspec.Struct, frozen=True):
     request_id: str
     tenant: str
     cache_scope: str

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import msgspec
 
 from domain.pricing import Cost, format_usd
 
 
-@dataclass(frozen=True, slots=True)
-class CallReport:
+class CallReport(msgspec.Struct, frozen=True):
     request_id: str
     model: str
     route: str

@@ -4,20 +4,19 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+
+import msgspec
 
 from domain.cache_policy import CacheDecision
 from domain.ports import CachedAnswer, Embedder, ResponseCache, SemanticIndex
 
 
-@dataclass(frozen=True, slots=True)
-class CacheHit:
+class CacheHit(msgspec.Struct, frozen=True):
     answer: CachedAnswer
     kind: str  # "hit" | "semantic-hit"
 
 
-@dataclass(slots=True)
-class CacheLookup:
+class CacheLookup(msgspec.Struct):
     """What one request learned from the cache; the embedding is reused when storing."""
 
     hit: CacheHit | None = None

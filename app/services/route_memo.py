@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import hashlib
 from collections import OrderedDict
-from dataclasses import dataclass
+
+import msgspec
 
 from app.call_context import CallContext
 from domain.cache_directives import CacheDirectives
@@ -23,8 +24,7 @@ from domain.route_plan import RoutePlan
 MemoKey = tuple[bytes, str, str | None, bool, CacheDirectives]
 
 
-@dataclass(frozen=True, slots=True)
-class Routed:
+class Routed(msgspec.Struct, frozen=True):
     """A request's plan before admission, the features it was made from, and its cache
     decision (None when the service has no cache)."""
 
