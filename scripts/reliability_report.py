@@ -134,7 +134,7 @@ def render(
         *_provenance(),
         "",
         "Every number below comes from real sockets: a simulated upstream (`adapters/simulator`)"
-        " served by uvicorn, the real gateway (Litestar under uvicorn, `upstream_mode: http`)"
+        " served by uvicorn, the real gateway (its ASGI app under uvicorn, `upstream_mode: http`)"
         " in front of it, and an httpx client, all on loopback and in one process. Simulated"
         " latency is zero, so latencies are the gateway's own work plus retry pauses and fault"
         " timeouts. Resilience settings, shortened so that the run takes seconds: "
