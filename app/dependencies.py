@@ -23,6 +23,7 @@ from app.model_listing import ModelList
 from app.observability.middleware import STATE_KEY as HTTP_TELEMETRY
 from app.readiness import Readiness
 from app.upstream_status import UpstreamStatus
+from infra.heap import freeze_startup_heap
 from infra.metrics import GatewayMetrics
 
 
@@ -30,7 +31,11 @@ async def resolved(value: Any) -> Any:
     return await value if inspect.isawaitable(value) else value
 
 
-def container_lifespan(container: Container):  # type: ignore[no-untyped-def]
+def container_lifespan(  # type: ignore[no-untyped-def]
+    container: Container, *, freeze_heap: bool = False
+):
+    """Resolve the container on start-up; with `freeze_heap`, then freeze the heap (infra.heap)."""
+
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         await resolved(container.init_resources())
@@ -42,6 +47,8 @@ def container_lifespan(container: Container):  # type: ignore[no-untyped-def]
             app.state.upstream_status = await resolved(container.upstream_status())
             app.state.governance = await resolved(container.governance())
             app.state[HTTP_TELEMETRY] = await resolved(container.http_telemetry())
+            if freeze_heap:
+                freeze_startup_heap()
             yield
         finally:
             await resolved(container.shutdown_resources())

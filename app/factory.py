@@ -26,16 +26,24 @@ from infra.settings import Settings
 
 
 def create_app(
-    container: Container | None = None, *, settings: Settings | None = None
+    container: Container | None = None,
+    *,
+    settings: Settings | None = None,
+    freeze_heap: bool = False,
 ) -> ChatRoute:
-    """The gateway's ASGI app: the raw chat route in front of the Litestar app for the rest."""
+    """The gateway's ASGI app: the raw chat route in front of the Litestar app for the rest.
+
+    `freeze_heap` is for a server process that runs one app for its lifetime (infra.heap); tests
+    that build many apps in one process leave it off.
+    """
     if container is None:
         container = Container(settings=settings or Settings())
     max_body_bytes = container.settings().server.max_body_bytes
-    return ChatRoute(_litestar_app(container, max_body_bytes), max_body_bytes=max_body_bytes)
+    litestar_app = _litestar_app(container, max_body_bytes, freeze_heap=freeze_heap)
+    return ChatRoute(litestar_app, max_body_bytes=max_body_bytes)
 
 
-def _litestar_app(container: Container, max_body_bytes: int) -> Litestar:
+def _litestar_app(container: Container, max_body_bytes: int, *, freeze_heap: bool) -> Litestar:
     return Litestar(
         route_handlers=[
             ChatController,
@@ -49,7 +57,7 @@ def _litestar_app(container: Container, max_body_bytes: int) -> Litestar:
         ],
         dependencies=DEPENDENCIES,
         middleware=[RequestTelemetryMiddleware],
-        lifespan=[container_lifespan(container)],
+        lifespan=[container_lifespan(container, freeze_heap=freeze_heap)],
         exception_handlers={
             GatewayError: handle_gateway_error,
             HTTPException: handle_http_exception,
@@ -65,4 +73,4 @@ def _litestar_app(container: Container, max_body_bytes: int) -> Litestar:
 def app_from_environment() -> ChatRoute:
     """Entry point for uvicorn workers: settings from TIERGATE_CONFIG and TIERGATE_* variables."""
     configure_logging()
-    return create_app(settings=load_settings())
+    return create_app(settings=load_settings(), freeze_heap=True)

@@ -49,8 +49,8 @@ def _replace(struct: Any, **changes: Any) -> Any:
 
 
 @contextmanager
-def running_gateway(container: Container) -> Iterator[RunningGateway]:
-    app = create_app(container)
+def running_gateway(container: Container, *, freeze_heap: bool = False) -> Iterator[RunningGateway]:
+    app = create_app(container, freeze_heap=freeze_heap)
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
