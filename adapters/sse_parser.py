@@ -10,17 +10,14 @@ DONE = b"[DONE]"
 async def sse_batches(chunks: AsyncIterable[bytes]) -> AsyncIterator[list[bytes]]:
     """Yield the data of the events each network read completed, together (never an empty
     list). Multi-line data is joined with newlines, as the spec says."""
-    buffer = b""
+    pending = b""  # the start of a line the next read completes
     data_lines: list[bytes] = []
     async for chunk in chunks:
-        buffer += chunk
+        lines = (pending + chunk).split(b"\n")
+        pending = lines.pop()
         batch: list[bytes] = []
-        while True:
-            end = buffer.find(b"\n")
-            if end < 0:
-                break
-            line = buffer[:end].rstrip(b"\r")
-            buffer = buffer[end + 1 :]
+        for line in lines:
+            line = line.rstrip(b"\r")
             if line:
                 if line.startswith(b"data:"):
                     data_lines.append(line[6:] if line[5:6] == b" " else line[5:])
