@@ -53,7 +53,7 @@ def _route_names(settings: Settings) -> list[str]:
 def _gateway_metrics(settings: Settings, catalog: Catalog) -> GatewayMetrics:
     upstreams = [upstream.name for upstream in settings.upstreams]
     return GatewayMetrics(
-        models=[model.id for model in catalog],
+        models=[*(model.id for model in catalog), settings.cache.embedding_model],
         routes=_route_names(settings),
         upstreams=[*upstreams, "simulated"],  # "simulated": the in-process simulator's name
     )
@@ -101,7 +101,11 @@ class Container(containers.DeclarativeContainer):
         build_embedder, settings.provided.cache, upstream, metrics.provided.cache_failed
     )
     answer_cache = providers.Singleton(
-        AnswerCache, responses=response_cache, semantic=semantic_index, embedder=embedder
+        AnswerCache,
+        responses=response_cache,
+        semantic=semantic_index,
+        embedder=embedder,
+        embedding_price_in=settings.provided.cache.embedding_price_in,
     )
     governance_stores = providers.Resource(open_governance_stores, settings)
     governance = providers.Singleton(build_governance, settings, governance_stores)

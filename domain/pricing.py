@@ -55,6 +55,11 @@ def cost_of(model: Model, usage: Usage, *, baseline: Model) -> Cost:
     return Cost(usd=price(model, usage), baseline_usd=price(baseline, usage))
 
 
+def embedding_cost(input_tokens: int, price_in: Decimal) -> Cost:
+    """An embedding the gateway asked for by itself: no baseline would have made it."""
+    return Cost(usd=input_tokens * price_in / _PER_MILLION)
+
+
 def worst_case_price(model: Model, input_tokens: int, max_output_tokens: int) -> Decimal:
     return price(model, Usage(input_tokens=input_tokens, output_tokens=max_output_tokens))
 

@@ -189,7 +189,14 @@ class CacheSettings(_Strict):
     semantic_match_numbers: bool = True
     semantic_max_entries: PositiveInt = 10_000
     embedding_model: str = "BAAI/bge-m3"
+    # USD per million input tokens of embedding_model: each embedding the semantic cache asks
+    # for is recorded as the tenant's spend (docs/caching.md). Set it to the aggregator's price.
+    embedding_price_in: Price = Decimal("0.01")
     embedding_timeout_s: PositiveFloat = 0.3
+
+    def __post_init__(self) -> None:
+        if self.embedding_price_in < 0:
+            raise ValueError("cache.embedding_price_in must not be negative")
 
 
 class Settings(_Strict):

@@ -163,6 +163,14 @@ class _RequestSpan:
                 output_tokens=attempt.usage.output_tokens,
                 cost_usd=attempt.cost.usd,
             )
+        for embedding in log.embeddings:
+            metrics.billed(
+                model=embedding.model,
+                route=route,
+                input_tokens=embedding.usage.input_tokens,
+                output_tokens=0,
+                cost_usd=embedding.cost.usd,
+            )
         total = log.total_cost
         if report is not None:
             metrics.answered(

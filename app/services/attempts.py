@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from decimal import Decimal
 
+from app.services.answer_cache import EmbeddingSpend
 from domain.catalog import Model
 from domain.pricing import Cost, Usage, cost_of, price
 
@@ -19,10 +21,12 @@ class Attempt:
 
 @dataclass(slots=True)
 class AttemptLog:
-    """Every attempt is billed: tokens spent by failed, cut or escalated attempts count too."""
+    """Every attempt is billed: tokens spent by failed, cut or escalated attempts count too.
+    So is the semantic cache's embedding of the request: part of its cost, not an attempt."""
 
     baseline: Model
     attempts: list[Attempt] = field(default_factory=list)
+    embeddings: list[EmbeddingSpend] = field(default_factory=list)
 
     def add(self, model: Model, upstream: str | None, outcome: str, usage: Usage) -> None:
         self.attempts.append(
@@ -31,10 +35,15 @@ class AttemptLog:
             )
         )
 
+    def add_embedding(self, spend: EmbeddingSpend | None) -> None:
+        if spend is not None:
+            self.embeddings.append(spend)
+
     @property
     def total_cost(self) -> Cost:
-        """All attempts' spend, against what the baseline would have charged for the answer."""
-        spent = sum((attempt.cost.usd for attempt in self.attempts), Cost().usd)
+        """All attempts' and embeddings' spend, against what the baseline would have charged
+        for the answer."""
+        spent = sum((attempt.cost.usd for attempt in self.attempts), self._embedding_usd())
         answered = [attempt for attempt in self.attempts if attempt.outcome == "ok"]
         baseline = price(self.baseline, answered[-1].usage) if answered else Cost().usd
         return Cost(usd=spent, baseline_usd=baseline)
@@ -52,5 +61,9 @@ class AttemptLog:
 
     def cost_with(self, model: Model, usage: Usage) -> Cost:
         """The total cost if one more, successful attempt on `model` used `usage`."""
-        spent = sum((attempt.cost.usd for attempt in self.attempts), price(model, usage))
+        first = price(model, usage) + self._embedding_usd()
+        spent = sum((attempt.cost.usd for attempt in self.attempts), first)
         return Cost(usd=spent, baseline_usd=price(self.baseline, usage))
+
+    def _embedding_usd(self) -> Decimal:
+        return sum((spend.cost.usd for spend in self.embeddings), Decimal(0))

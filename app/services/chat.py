@@ -17,7 +17,7 @@ from app.prompt_shape import prompt_shape
 from app.response_headers import CallReport, cost_headers, report_headers
 from app.schemas import ChatCompletionRequest, ChunkView
 from app.services.admission_gate import AdmissionGate, CallLedger
-from app.services.answer_cache import AnswerCache, CacheHit, CacheLookup
+from app.services.answer_cache import AnswerCache, CacheHit, CacheLookup, EmbeddingSpend
 from app.services.attempts import AttemptLog
 from app.services.evaluator_sampling import EvaluatorSampler
 from app.services.executor import Judge, OpenedStream, PlanExecutor
@@ -128,6 +128,7 @@ class ChatService:
         plan, features, decision = routed.plan, routed.features, routed.decision
         watch = self._observer.request(ctx, plan)
         lookup = await self._lookup(decision)
+        ledger.log.add_embedding(lookup.spend)
         if lookup.hit is not None:
             return self._serve_hit(lookup.hit, request, ctx, plan, watch, ledger)
         cache_state = "miss" if decision is not None and decision.lookup else "bypass"
@@ -167,10 +168,11 @@ class ChatService:
             watch.settled(log, None)
             raise
         ledger.model = answer.candidate.model.id
+        if decision is not None and decision.store:
+            storing = _Storing(decision, lookup, plan)
+            log.add_embedding(await self._store(storing, answer.body, answer.candidate.model))
         report = self._report(ctx, plan, answer.candidate, answer.position, log, cache=cache_state)
         watch.settled(log, report)
-        if decision is not None and decision.store:
-            await self._store(_Storing(decision, lookup, plan), answer.body, answer.candidate.model)
         if self._evaluator is not None:  # maybe scored later, in the background
             self._evaluator.offer(
                 tenant=ctx.tenant,
@@ -217,8 +219,9 @@ class ChatService:
     ) -> ChatReply | ChatStream:
         answer = hit.answer
         usage = Usage(input_tokens=answer.input_tokens, output_tokens=answer.output_tokens)
-        # A hit costs nothing; the baseline is what the same answer would have cost there.
-        cost = Cost(usd=Cost().usd, baseline_usd=price(self._baseline, usage))
+        # A hit costs nothing upstream but a semantic lookup's embedding; the baseline is what
+        # the same answer would have cost there.
+        cost = Cost(usd=ledger.log.total_cost.usd, baseline_usd=price(self._baseline, usage))
         ledger.model, ledger.hit_cost = answer.model, cost
         report = CallReport(
             request_id=ctx.request_id,
@@ -229,15 +232,15 @@ class ChatService:
             attempts=0,
             cache=hit.kind,
         )
-        watch.settled(AttemptLog(baseline=self._baseline), report)
+        watch.settled(ledger.log, report)
         headers = report_headers(report) | cost_headers(cost)
         if request.stream:
             return ChatStream(events=self._replay(answer.body, request, cost), headers=headers)
         return ChatReply(body=answer.body, headers=headers)
 
-    async def _store(self, storing: _Storing, body: bytes, model: Model) -> None:
+    async def _store(self, storing: _Storing, body: bytes, model: Model) -> EmbeddingSpend | None:
         if self._answer_cache is None:
-            return
+            return None
         summary = summarize_completion(body)
         answer = CachedAnswer(
             body=body,
@@ -248,7 +251,7 @@ class ChatService:
             input_tokens=summary.usage.input_tokens,
             output_tokens=summary.usage.output_tokens,
         )
-        await self._answer_cache.store(storing.decision, storing.lookup, answer)
+        return await self._answer_cache.store(storing.decision, storing.lookup, answer)
 
     @staticmethod
     def _replay(
@@ -350,7 +353,7 @@ class ChatService:
             # identical request can already hit) or scored.
             completed = capture.completion_body() if capture is not None else None
             if completed is not None:
-                await self._keep(keep, completed, model)
+                log.add_embedding(await self._keep(keep, completed, model))
             yield sse.DONE
         except UpstreamError as exc:
             outcome = exc.code
@@ -380,9 +383,11 @@ class ChatService:
             return None
         return _Sample(tenant=ctx.tenant, route=plan.route, messages=messages)
 
-    async def _keep(self, keep: _Keep, completed: bytes, model: Model) -> None:
+    async def _keep(self, keep: _Keep, completed: bytes, model: Model) -> EmbeddingSpend | None:
+        """Store and/or sample a completed stream; returns what storing spent on embedding."""
+        spend = None
         if keep.storing is not None:
-            await self._store(keep.storing, completed, model)
+            spend = await self._store(keep.storing, completed, model)
         if keep.sample is not None and self._evaluator is not None:
             sample = keep.sample
             self._evaluator.submit(
@@ -392,6 +397,7 @@ class ChatService:
                 messages=sample.messages,
                 answer=completed,
             )
+        return spend
 
     def _outgoing(
         self,

@@ -6,14 +6,17 @@ import hashlib
 import json
 from collections.abc import Iterator
 from decimal import Decimal
+from typing import Any
 
 import httpx
 import msgspec
 import openai
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 
 from adapters.simulator import LatencyModel, SimulatorCore
 from app.container import Container
+from domain.pricing import Usage, price
 from infra.catalog_builder import build_catalog
 from infra.settings import BudgetSettings, SpendLimitSettings, TenantSettings
 from tests.support.gateway_server import (
@@ -24,8 +27,15 @@ from tests.support.gateway_server import (
 )
 from tests.support.simulator_server import running_simulator
 
-KEYS = {"search": "sk-search", "tight": "sk-tight", "soft": "sk-soft", "rpm": "sk-rpm"}
+KEYS = {
+    "search": "sk-search",
+    "tight": "sk-tight",
+    "soft": "sk-soft",
+    "rpm": "sk-rpm",
+    "faq": "sk-faq",
+}
 MESSAGES = [{"role": "user", "content": "Write two sentences about tide pools."}]
+CATALOG = build_catalog(settings_for_simulator("http://unused"))
 
 
 def _tenant(name: str, **fields: object) -> TenantSettings:
@@ -52,6 +62,7 @@ def governed() -> Iterator[RunningGateway]:
                 _tenant("tight", budget=_daily(hard_usd="0.000001")),
                 _tenant("soft", budget=_daily(soft_usd="0.000001")),
                 _tenant("rpm", requests_per_minute=3),
+                _tenant("faq"),
             ]
             governance = msgspec.structs.replace(settings.governance, tenants=tenants)
             settings = msgspec.structs.replace(settings, governance=governance)
@@ -106,6 +117,64 @@ def test_spend_totals_equal_the_sum_of_cost_headers(governed: RunningGateway) ->
     assert groups["digest"]["requests"] == 2 and groups["triage"]["requests"] == 2
     assert Decimal(report["total"]["cost_usd"]) == pytest.approx(spent, abs=Decimal("1e-9"))
     assert Decimal(report["total"]["baseline_cost_usd"]) > Decimal(report["total"]["cost_usd"])
+
+
+def test_the_semantic_caches_embedding_is_part_of_the_requests_cost(
+    governed: RunningGateway,
+) -> None:
+    """temperature 0 is cacheable: the exact miss embeds the question once (storing reuses the
+    vector) and pays for it in its cost header and spend; the exact repeat embeds nothing."""
+    client = _client(governed, "faq")
+    faq = {"x-tiergate-feature": "faq-bot"}
+    question = [{"role": "user", "content": "Which metals conduct heat best, and why?"}]
+    ask = client.chat.completions.with_raw_response.create
+    tokens_before, cost_before = _embedding_metrics(governed)
+    first = ask(model="auto", messages=question, temperature=0, extra_headers=faq)  # type: ignore[arg-type]
+    repeat = ask(model="auto", messages=question, temperature=0, extra_headers=faq)  # type: ignore[arg-type]
+    tokens_after, cost_after = _embedding_metrics(governed)
+    tokens, cost = tokens_after - tokens_before, cost_after - cost_before
+
+    assert (first.headers["x-tiergate-cache"], repeat.headers["x-tiergate-cache"]) == (
+        "miss",
+        "hit",
+    )
+    assert tokens > 0  # the embedding, billed under the embedding model
+    embedding_usd = Decimal(int(tokens)) * Decimal("0.01") / 1_000_000  # cache.embedding_price_in
+    assert cost == pytest.approx(float(embedding_usd))
+    usage = first.parse().usage
+    assert usage is not None
+    model = CATALOG.find(first.headers["x-tiergate-model"])
+    assert model is not None
+    chat_usd = price(model, Usage(usage.prompt_tokens, usage.completion_tokens))
+    assert Decimal(first.headers["x-tiergate-cost-usd"]) == chat_usd + embedding_usd
+    assert Decimal(repeat.headers["x-tiergate-cost-usd"]) == 0
+    by_feature = _spend(governed, "faq", "feature")
+    assert Decimal(by_feature["faq-bot"]["cost_usd"]) == chat_usd + embedding_usd
+    assert by_feature["faq-bot"]["requests"] == 2
+
+
+def _embedding_metrics(gateway: RunningGateway) -> tuple[float, float]:
+    """Input tokens and USD billed so far under the embedding model, over every route."""
+    text = httpx.get(gateway.base_url + "/metrics").text
+    tokens = cost = 0.0
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            if sample.labels.get("model") != "BAAI/bge-m3":
+                continue
+            if sample.name == "tiergate_tokens_total" and sample.labels["direction"] == "input":
+                tokens += sample.value
+            elif sample.name == "tiergate_cost_usd_total":
+                cost += sample.value
+    return tokens, cost
+
+
+def _spend(gateway: RunningGateway, tenant: str, group_by: str) -> dict[str, dict[str, Any]]:
+    report = httpx.get(
+        gateway.openai_base_url + "/spend",
+        params={"group_by": group_by},
+        headers={"authorization": f"Bearer {KEYS[tenant]}"},
+    ).json()
+    return {row["group"]: row for row in report["data"]}
 
 
 def test_a_hard_budget_answers_429_budget_exceeded(governed: RunningGateway) -> None:

@@ -1,0 +1,61 @@
+"""AttemptLog: what a request cost, its attempts and the semantic cache's embedding together."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from app.services.answer_cache import EmbeddingSpend
+from app.services.attempts import AttemptLog
+from domain.catalog import Model
+from domain.pricing import Cost, Usage, embedding_cost
+
+FLASH = Model(
+    id="deepseek-ai/DeepSeek-V4-Flash",
+    family="deepseek",
+    price_in=Decimal("0.27"),
+    price_out=Decimal("1.10"),
+    context_window=131072,
+    max_output=8192,
+)
+GPT4O = Model(
+    id="openai/gpt-4o",
+    family="openai",
+    price_in=Decimal("2.50"),
+    price_out=Decimal("10.00"),
+    context_window=131072,
+    max_output=16384,
+)
+USAGE = Usage(input_tokens=1_000, output_tokens=500)  # $0.00082 on Flash, $0.0075 on GPT-4o
+EMBEDDING = EmbeddingSpend(
+    model="BAAI/bge-m3",
+    usage=Usage(input_tokens=40),
+    cost=embedding_cost(40, Decimal("0.01")),  # $0.0000004
+)
+
+
+def test_an_embedding_is_paid_for_but_is_not_an_attempt() -> None:
+    log = AttemptLog(baseline=GPT4O)
+    log.add_embedding(EMBEDDING)
+    log.add_embedding(None)  # a lookup that did not embed
+    log.add(FLASH, "up", "ok", USAGE)
+
+    assert log.count == 1
+    assert log.total_usage == USAGE  # the chat call's tokens
+    assert log.total_cost == Cost(usd=Decimal("0.0008204"), baseline_usd=Decimal("0.0075"))
+
+
+def test_a_streams_running_cost_includes_the_embedding() -> None:
+    log = AttemptLog(baseline=GPT4O)
+    log.add_embedding(EMBEDDING)
+
+    assert log.cost_with(FLASH, USAGE) == Cost(
+        usd=Decimal("0.0008204"), baseline_usd=Decimal("0.0075")
+    )
+
+
+def test_an_embedding_alone_costs_its_price_against_no_baseline() -> None:
+    log = AttemptLog(baseline=GPT4O)
+    log.add_embedding(EMBEDDING)
+
+    assert log.total_cost == Cost(usd=Decimal("0.0000004"))
+    assert embedding_cost(40, Decimal("0.01")).usd == Decimal("0.0000004")
