@@ -168,11 +168,13 @@ class ChatService:
             watch.settled(log, None)
             raise
         ledger.model = answer.candidate.model.id
-        if decision is not None and decision.store:
-            storing = _Storing(decision, lookup, plan)
-            log.add_embedding(await self._store(storing, answer.body, answer.candidate.model))
         report = self._report(ctx, plan, answer.candidate, answer.position, log, cache=cache_state)
-        watch.settled(log, report)
+        try:
+            if decision is not None and decision.store:
+                storing = _Storing(decision, lookup, plan)
+                log.add_embedding(await self._store(storing, answer.body, answer.candidate.model))
+        finally:  # after storing, whose embedding is billed too; also if a hang-up cancels it
+            watch.settled(log, report)
         if self._evaluator is not None:  # maybe scored later, in the background
             self._evaluator.offer(
                 tenant=ctx.tenant,

@@ -153,6 +153,30 @@ def test_the_semantic_caches_embedding_is_part_of_the_requests_cost(
     assert by_feature["faq-bot"]["requests"] == 2
 
 
+def test_an_answer_stored_without_a_lookup_pays_for_storings_embedding(
+    governed: RunningGateway,
+) -> None:
+    """no-cache skips the lookup, so storing the answer embeds the question: same bill."""
+    client = _client(governed, "faq")
+    question = [{"role": "user", "content": "Name two alloys of copper."}]
+    tokens_before, _ = _embedding_metrics(governed)
+    fresh = client.chat.completions.with_raw_response.create(
+        model="auto",
+        messages=question,  # type: ignore[arg-type]
+        temperature=0,
+        extra_headers={"x-tiergate-cache": "no-cache"},
+    )
+    tokens_after, _ = _embedding_metrics(governed)
+
+    embedding_usd = Decimal(int(tokens_after - tokens_before)) * Decimal("0.01") / 1_000_000
+    assert embedding_usd > 0
+    usage = fresh.parse().usage
+    model = CATALOG.find(fresh.headers["x-tiergate-model"])
+    assert usage is not None and model is not None
+    chat_usd = price(model, Usage(usage.prompt_tokens, usage.completion_tokens))
+    assert Decimal(fresh.headers["x-tiergate-cost-usd"]) == chat_usd + embedding_usd
+
+
 def _embedding_metrics(gateway: RunningGateway) -> tuple[float, float]:
     """Input tokens and USD billed so far under the embedding model, over every route."""
     text = httpx.get(gateway.base_url + "/metrics").text
