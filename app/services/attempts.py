@@ -22,11 +22,13 @@ class Attempt:
 @dataclass(slots=True)
 class AttemptLog:
     """Every attempt is billed: tokens spent by failed, cut or escalated attempts count too.
-    So is the semantic cache's embedding of the request: part of its cost, not an attempt."""
+    So is the semantic cache's embedding of the request: part of its cost, not an attempt.
+    An answer from the cache has no attempt; its usage still sets the baseline."""
 
     baseline: Model
     attempts: list[Attempt] = field(default_factory=list)
     embeddings: list[EmbeddingSpend] = field(default_factory=list)
+    cached_usage: Usage | None = None
 
     def add(self, model: Model, upstream: str | None, outcome: str, usage: Usage) -> None:
         self.attempts.append(
@@ -39,13 +41,18 @@ class AttemptLog:
         if spend is not None:
             self.embeddings.append(spend)
 
+    def answered_from_cache(self, usage: Usage) -> None:
+        """The stored answer's usage: what the baseline is priced on for a cache hit."""
+        self.cached_usage = usage
+
     @property
     def total_cost(self) -> Cost:
         """All attempts' and embeddings' spend, against what the baseline would have charged
         for the answer."""
         spent = sum((attempt.cost.usd for attempt in self.attempts), self._embedding_usd())
-        answered = [attempt for attempt in self.attempts if attempt.outcome == "ok"]
-        baseline = price(self.baseline, answered[-1].usage) if answered else Cost().usd
+        answered = [attempt.usage for attempt in self.attempts if attempt.outcome == "ok"]
+        answer_usage = answered[-1] if answered else self.cached_usage
+        baseline = Cost().usd if answer_usage is None else price(self.baseline, answer_usage)
         return Cost(usd=spent, baseline_usd=baseline)
 
     @property

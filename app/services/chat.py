@@ -31,7 +31,7 @@ from domain.catalog import Catalog, Model
 from domain.errors import StreamInterrupted, UpstreamError
 from domain.features import RequestFeatures, extract_features
 from domain.ports import CachedAnswer, UpstreamCall
-from domain.pricing import Cost, Usage, price
+from domain.pricing import Cost, Usage
 from domain.route_plan import Candidate, RoutePlan
 from domain.router import plan_route
 from domain.routing_policy import RoutingPolicy
@@ -220,10 +220,12 @@ class ChatService:
         ledger: CallLedger,
     ) -> ChatReply | ChatStream:
         answer = hit.answer
-        usage = Usage(input_tokens=answer.input_tokens, output_tokens=answer.output_tokens)
         # A hit costs nothing upstream but a semantic lookup's embedding; the baseline is what
         # the same answer would have cost there.
-        cost = Cost(usd=ledger.log.total_cost.usd, baseline_usd=price(self._baseline, usage))
+        ledger.log.answered_from_cache(
+            Usage(input_tokens=answer.input_tokens, output_tokens=answer.output_tokens)
+        )
+        cost = ledger.log.total_cost
         ledger.model, ledger.hit_cost = answer.model, cost
         report = CallReport(
             request_id=ctx.request_id,

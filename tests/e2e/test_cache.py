@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import uuid
+from decimal import Decimal
 
 import httpx
 import openai
+import pytest
+from prometheus_client.parser import text_string_to_metric_families
 
 from tests.support.gateway_server import RunningGateway
 
@@ -44,6 +47,27 @@ def test_a_repeat_is_an_exact_hit_that_costs_nothing(gateway: RunningGateway) ->
     assert float(second.headers["x-tiergate-cost-usd"]) == 0
     assert float(second.headers["x-tiergate-saving-usd"]) > 0
     assert second.headers["x-tiergate-attempts"] == "0"
+
+
+def test_the_baseline_metric_counts_hits_as_their_headers_do(gateway: RunningGateway) -> None:
+    """The saving query in docs/metrics.md divides by this counter: hits must be in it."""
+    before = _baseline_metric(gateway)
+    prompt = _fresh("Name three uses of nickel.")
+    miss, hit = _ask(gateway, prompt), _ask(gateway, prompt)
+
+    assert hit.headers["x-tiergate-cache"] == "hit"
+    headers = sum(Decimal(r.headers["x-tiergate-baseline-cost-usd"]) for r in (miss, hit))
+    assert _baseline_metric(gateway) - before == pytest.approx(float(headers))
+
+
+def _baseline_metric(gateway: RunningGateway) -> float:
+    text = httpx.get(gateway.base_url + "/metrics").text
+    return sum(
+        sample.value
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+        if sample.name == "tiergate_baseline_cost_usd_total"
+    )
 
 
 def test_one_tenants_answer_is_never_served_to_another(gateway: RunningGateway) -> None:

@@ -59,3 +59,12 @@ def test_an_embedding_alone_costs_its_price_against_no_baseline() -> None:
 
     assert log.total_cost == Cost(usd=Decimal("0.0000004"))
     assert embedding_cost(40, Decimal("0.01")).usd == Decimal("0.0000004")
+
+
+def test_a_cache_hit_is_priced_on_the_baseline_by_the_stored_answers_usage() -> None:
+    log = AttemptLog(baseline=GPT4O)
+    log.add_embedding(EMBEDDING)  # a semantic hit
+    log.answered_from_cache(USAGE)
+
+    assert log.count == 0
+    assert log.total_cost == Cost(usd=Decimal("0.0000004"), baseline_usd=Decimal("0.0075"))
