@@ -5,7 +5,7 @@ kwargs and signature models, the Request and Response objects, middleware stack)
 cache hit's CPU and ~0.2 ms of a miss (docs/benchmarks.md). This app answers that one route
 itself with the same service, the same telemetry and the same error table, and hands everything
 else, lifespan included, to Litestar. `ChatController` still declares the route, so the OpenAPI
-schema documents it; it serves it only if Litestar runs without this front.
+schema documents it; it serves the paths Litestar normalises to it (`/v1/chat/completions/`).
 """
 
 from __future__ import annotations

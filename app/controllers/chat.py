@@ -1,7 +1,8 @@
 """POST /v1/chat/completions, as the OpenAPI schema documents it.
 
-Served by `app.chat_route.ChatRoute`, which answers this route in front of Litestar with the same
-service; this handler serves it only when the Litestar app runs on its own.
+Served by `app.chat_route.ChatRoute`, which answers this exact path in front of Litestar with the
+same service; this handler serves the variants Litestar's router normalises to it (a trailing
+slash, a doubled slash), and the route whenever the Litestar app runs on its own.
 """
 
 from __future__ import annotations

@@ -101,6 +101,21 @@ def test_other_methods_and_routes_are_litestars(gateway: RunningGateway) -> None
     assert "post" in schema["paths"][CHAT]  # still documented by the Litestar controller
 
 
+def test_a_path_litestar_normalises_is_served_the_same_by_its_controller(
+    gateway: RunningGateway,
+) -> None:
+    """`/v1/chat/completions/` is not the raw route's path: Litestar matches it to
+    ChatController, which must answer and fail exactly as the raw route does."""
+    for path in (CHAT, CHAT + "/"):
+        answer = httpx.post(gateway.base_url + path, content=_body())
+        assert answer.status_code == 200, path
+        assert answer.headers["x-tiergate-model"] == MODEL
+        assert answer.json()["choices"][0]["message"]["content"]
+        broken = httpx.post(gateway.base_url + path, content=b"{not json")
+        assert broken.status_code == 400, path
+        assert broken.json()["error"]["type"] == "invalid_request_error"
+
+
 def _cacheable(content: str) -> bytes:
     messages = [{"role": "user", "content": content}]
     return json.dumps({"model": "auto", "messages": messages, "temperature": 0}).encode()
