@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import os
-import socket
 import sys
 from collections.abc import Iterator
 from contextlib import ExitStack
@@ -22,7 +21,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.support.processes import serving_process
+from tests.support.processes import free_port, serving_process
 from tests.support.redis_server import running_redis
 
 pytestmark = [pytest.mark.redis, pytest.mark.slow]
@@ -38,13 +37,6 @@ REQUEST = {
     "max_tokens": 40,
     "messages": [{"role": "user", "content": "Write two sentences about tide pools."}],
 }
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def _digest(key: str) -> str:
@@ -71,7 +63,7 @@ governance:
 
 @pytest.fixture(scope="module")
 def gateways(tmp_path_factory: pytest.TempPathFactory) -> Iterator[list[str]]:
-    sim_port = _free_port()
+    sim_port = free_port()
     config = tmp_path_factory.mktemp("multiprocess") / "tiergate.yaml"
     config.write_text(_config(sim_port))
     with running_redis() as redis, ExitStack() as stack:
@@ -85,8 +77,17 @@ def gateways(tmp_path_factory: pytest.TempPathFactory) -> Iterator[list[str]]:
         stack.enter_context(serving_process(sim, f"http://127.0.0.1:{sim_port}/v1/models", env=env))
         urls = []
         for _ in range(2):
-            port = _free_port()
-            serve = [TIERGATE, "serve", "--config", str(config), "--port", str(port)]
+            port = free_port()
+            serve = [
+                TIERGATE,
+                "serve",
+                "--config",
+                str(config),
+                "--port",
+                str(port),
+                "--workers",
+                "1",
+            ]
             stack.enter_context(serving_process(serve, f"http://127.0.0.1:{port}/healthz", env=env))
             urls.append(f"http://127.0.0.1:{port}")
         yield urls

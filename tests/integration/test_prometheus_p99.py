@@ -14,7 +14,6 @@ import asyncio
 import json
 import os
 import shutil
-import socket
 import sys
 import time
 from contextlib import ExitStack
@@ -24,7 +23,7 @@ import httpx
 import pytest
 import yaml
 
-from tests.support.processes import serving_process
+from tests.support.processes import free_port, serving_process
 
 ROOT = Path(__file__).resolve().parents[2]
 RULES = ROOT / "k8s/prometheus-adapter/recording-rules.yaml"
@@ -36,12 +35,6 @@ MODEL = "Qwen/Qwen3-8B"
 KEY_ENV = "TIERGATE_TEST_SIM_KEY"
 
 pytestmark = pytest.mark.slow
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _rule(record: str) -> str:
@@ -65,7 +58,8 @@ def _gateway(tmp: Path, port: int, sim_port: int) -> list[str]:
     path = tmp / "tiergate.yaml"
     path.write_text(yaml.safe_dump(config))
     return [sys.executable, "-m", "app.cli", "serve", "--config", str(path), "--host",
-            "127.0.0.1", "--port", str(port), "--log-level", "warning"]  # fmt: skip
+            "127.0.0.1", "--port", str(port), "--workers", "1",
+            "--log-level", "warning"]  # fmt: skip
 
 
 def _prometheus(tmp: Path, port: int, target_port: int) -> list[str]:
@@ -111,7 +105,7 @@ def _query(prometheus: str, expr: str) -> list[float]:
 def test_adapter_p99_queries_agree_with_the_injected_latency(tmp_path: Path) -> None:
     if shutil.which("prometheus") is None:
         pytest.skip("no `prometheus` binary on PATH: run scripts/install_test_deps.sh")
-    sim_port, gateway_port, prom_port = _free_port(), _free_port(), _free_port()
+    sim_port, gateway_port, prom_port = free_port(), free_port(), free_port()
     env = {**os.environ, KEY_ENV: "sk-test", "OTEL_TRACES_EXPORTER": "none"}
     gateway = f"http://127.0.0.1:{gateway_port}"
     prometheus = f"http://127.0.0.1:{prom_port}"

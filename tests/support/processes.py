@@ -1,7 +1,9 @@
-"""Child processes for tests: start one, wait until it answers over HTTP, stop it by its PID."""
+"""Child processes for tests: a free port, start one, wait until it answers over HTTP, stop it
+by its PID."""
 
 from __future__ import annotations
 
+import socket
 import subprocess
 import time
 from collections.abc import Iterator
@@ -9,6 +11,14 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
+
+
+def free_port() -> int:
+    """A loopback port nothing listens on right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
 
 
 @contextmanager
@@ -19,7 +29,7 @@ def serving_process(
     env: dict[str, str] | None = None,
     cwd: Path | None = None,
     timeout_s: float = 30.0,
-) -> Iterator[None]:
+) -> Iterator[subprocess.Popen[bytes]]:
     """Run `argv` until the block ends; ready once `ready_url` answers 200. A process that exits
     early or never gets ready fails the test with the end of its stderr."""
     process = subprocess.Popen(
@@ -27,7 +37,7 @@ def serving_process(
     )
     try:
         _wait_until_ready(process, argv, ready_url, timeout_s)
-        yield
+        yield process
     finally:
         process.terminate()
         try:

@@ -14,6 +14,8 @@ from contextlib import contextmanager
 
 import pytest
 
+from tests.support.processes import free_port
+
 
 def require_redis_server() -> str:
     """The redis-server executable, or skip the test with how to install it."""
@@ -29,7 +31,7 @@ class RedisServer:
     def __init__(self, executable: str, directory: str) -> None:
         self.executable = executable
         self.directory = directory
-        self.port = _free_port()
+        self.port = free_port()
         self.process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -89,10 +91,3 @@ def running_redis() -> Iterator[RedisServer]:
                     server.process.wait(timeout=10.0)
                 except subprocess.TimeoutExpired:
                     server.kill()
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
