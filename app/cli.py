@@ -8,6 +8,8 @@ import os
 import sys
 from collections.abc import Sequence
 
+from app.worker_count import parse_worker_option, worker_count
+
 logger = logging.getLogger("tiergate")
 
 
@@ -25,7 +27,13 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--config", help="YAML file merged over the bundled default")
     serve.add_argument("--host")
     serve.add_argument("--port", type=int)
-    serve.add_argument("--workers", type=int, default=1)
+    serve.add_argument(
+        "--workers",
+        type=parse_worker_option,
+        default="auto",
+        help="worker processes, or auto: one per usable CPU when governance is shared in Redis, "
+        "else 1 (default: auto)",
+    )
     serve.add_argument("--log-level", default="info")
     serve.set_defaults(handler=_serve)
 
@@ -76,11 +84,14 @@ def _serve(args: argparse.Namespace) -> int:
 
     from app.upstream_factory import uses_simulator
     from infra.config_loader import ConfigError, load_settings
+    from infra.governance_builder import redis_url
     from infra.logging_setup import configure_logging
 
     configure_logging(args.log_level)
     try:
         settings = load_settings(args.config)
+        shared = redis_url(settings.governance) is not None
+        workers = worker_count(args.workers, governance_shared=shared)
     except ConfigError as exc:
         print(f"tiergate: {exc}", file=sys.stderr)
         return 2
@@ -93,7 +104,7 @@ def _serve(args: argparse.Namespace) -> int:
     uvicorn.run(
         "app.factory:app_from_environment",
         factory=True,
-        workers=args.workers,
+        workers=workers,
         host=host,
         port=port,
         loop="uvloop",
