@@ -8,9 +8,9 @@ from decimal import Decimal
 import httpx
 import openai
 import pytest
-from prometheus_client.parser import text_string_to_metric_families
 
 from tests.support.gateway_server import RunningGateway
+from tests.support.scraped_metrics import metric_sum
 
 
 def _ask(
@@ -61,13 +61,7 @@ def test_the_baseline_metric_counts_hits_as_their_headers_do(gateway: RunningGat
 
 
 def _baseline_metric(gateway: RunningGateway) -> float:
-    text = httpx.get(gateway.base_url + "/metrics").text
-    return sum(
-        sample.value
-        for family in text_string_to_metric_families(text)
-        for sample in family.samples
-        if sample.name == "tiergate_baseline_cost_usd_total"
-    )
+    return metric_sum(gateway.base_url, "tiergate_baseline_cost_usd_total")
 
 
 def test_one_tenants_answer_is_never_served_to_another(gateway: RunningGateway) -> None:

@@ -12,7 +12,6 @@ import httpx
 import msgspec
 import openai
 import pytest
-from prometheus_client.parser import text_string_to_metric_families
 
 from adapters.simulator import LatencyModel, SimulatorCore
 from app.container import Container
@@ -25,6 +24,7 @@ from tests.support.gateway_server import (
     running_gateway,
     settings_for_simulator,
 )
+from tests.support.scraped_metrics import metric_sum
 from tests.support.simulator_server import running_simulator
 
 KEYS = {
@@ -179,17 +179,9 @@ def test_an_answer_stored_without_a_lookup_pays_for_storings_embedding(
 
 def _embedding_metrics(gateway: RunningGateway) -> tuple[float, float]:
     """Input tokens and USD billed so far under the embedding model, over every route."""
-    text = httpx.get(gateway.base_url + "/metrics").text
-    tokens = cost = 0.0
-    for family in text_string_to_metric_families(text):
-        for sample in family.samples:
-            if sample.labels.get("model") != "BAAI/bge-m3":
-                continue
-            if sample.name == "tiergate_tokens_total" and sample.labels["direction"] == "input":
-                tokens += sample.value
-            elif sample.name == "tiergate_cost_usd_total":
-                cost += sample.value
-    return tokens, cost
+    embedding = {"model": "BAAI/bge-m3"}
+    tokens = metric_sum(gateway.base_url, "tiergate_tokens_total", direction="input", **embedding)
+    return tokens, metric_sum(gateway.base_url, "tiergate_cost_usd_total", **embedding)
 
 
 def _spend(gateway: RunningGateway, tenant: str, group_by: str) -> dict[str, dict[str, Any]]:

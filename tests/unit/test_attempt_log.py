@@ -8,23 +8,17 @@ from app.services.answer_cache import EmbeddingSpend
 from app.services.attempts import AttemptLog
 from domain.catalog import Model
 from domain.pricing import Cost, Usage, embedding_cost
+from tests.unit.routing_fixtures import bundled
 
-FLASH = Model(
-    id="deepseek-ai/DeepSeek-V4-Flash",
-    family="deepseek",
-    price_in=Decimal("0.27"),
-    price_out=Decimal("1.10"),
-    context_window=131072,
-    max_output=8192,
-)
-GPT4O = Model(
-    id="openai/gpt-4o",
-    family="openai",
-    price_in=Decimal("2.50"),
-    price_out=Decimal("10.00"),
-    context_window=131072,
-    max_output=16384,
-)
+
+def _bundled_model(model_id: str) -> Model:
+    model = bundled()[0].find(model_id)
+    assert model is not None
+    return model
+
+
+FLASH = _bundled_model("deepseek-ai/DeepSeek-V4-Flash")  # $0.27 / $1.10 per million tokens
+GPT4O = _bundled_model("openai/gpt-4o")  # $2.50 / $10.00
 USAGE = Usage(input_tokens=1_000, output_tokens=500)  # $0.00082 on Flash, $0.0075 on GPT-4o
 EMBEDDING = EmbeddingSpend(
     model="BAAI/bge-m3",
