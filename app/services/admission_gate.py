@@ -11,7 +11,7 @@ from app.services.admission import Admission
 from app.services.attempts import AttemptLog
 from app.services.governance import GovernanceService
 from domain.features import RequestFeatures
-from domain.pricing import Cost, Usage, worst_case_price
+from domain.pricing import worst_case_price
 from domain.route_plan import RoutePlan
 from domain.routing_policy import RoutingPolicy
 from domain.tenants import Tenant
@@ -53,17 +53,16 @@ class AdmissionGate:
             plan = economy
         return AdmittedCall(plan=plan, admission=admission, tenant=tenant)
 
-    async def settle(
-        self, call: AdmittedCall, log: AttemptLog, *, model: str, cost: Cost | None = None
-    ) -> None:
-        """Record the call once: every attempt's cost, or `cost` (a cache hit) when given."""
-        if cost is None and log.count == 0:
+    async def settle(self, call: AdmittedCall, log: AttemptLog, *, model: str) -> None:
+        """Record the call once: its attempts, or the cache's answer; release the reservation
+        without a record if neither happened."""
+        if log.count == 0 and log.cached_usage is None:
             await self._governance.release(call.admission)
             return
         await self._governance.settle(
             call.admission,
-            cost=log.total_cost if cost is None else cost,
-            usage=log.total_usage if cost is None else Usage(),
+            cost=log.total_cost,
+            usage=log.total_usage,
             route=call.plan.route,
             model=model,
         )
@@ -111,7 +110,6 @@ class CallLedger:
     model: str  # the answering model once known; the planned primary until then
     gate: AdmissionGate | None = None
     call: AdmittedCall | None = None
-    hit_cost: Cost | None = None  # a cache hit: nothing spent upstream
     deferred: bool = False  # a live stream settles when it ends, not when it starts
     _closed: bool = False
 
@@ -119,4 +117,4 @@ class CallLedger:
         if self._closed or self.gate is None or self.call is None:
             return
         self._closed = True
-        await self.gate.settle(self.call, self.log, model=self.model, cost=self.hit_cost)
+        await self.gate.settle(self.call, self.log, model=self.model)

@@ -226,7 +226,7 @@ class ChatService:
             Usage(input_tokens=answer.input_tokens, output_tokens=answer.output_tokens)
         )
         cost = ledger.log.total_cost
-        ledger.model, ledger.hit_cost = answer.model, cost
+        ledger.model = answer.model
         report = CallReport(
             request_id=ctx.request_id,
             model=answer.model,
