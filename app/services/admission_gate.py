@@ -54,9 +54,9 @@ class AdmissionGate:
         return AdmittedCall(plan=plan, admission=admission, tenant=tenant)
 
     async def settle(self, call: AdmittedCall, log: AttemptLog, *, model: str) -> None:
-        """Record the call once: its attempts, or the cache's answer; release the reservation
-        without a record if neither happened."""
-        if log.count == 0 and log.cached_usage is None:
+        """Record the call once, with whatever it spent; release the reservation without a
+        record if it spent nothing."""
+        if not log.spent_anything:
             await self._governance.release(call.admission)
             return
         await self._governance.settle(

@@ -66,6 +66,12 @@ class AttemptLog:
     def count(self) -> int:
         return len(self.attempts)
 
+    @property
+    def spent_anything(self) -> bool:
+        """Whether the request used anything worth a spend record: an attempt (failed ones
+        too), an embedding (also when no attempt followed), or the cache's answer."""
+        return bool(self.attempts or self.embeddings) or self.cached_usage is not None
+
     def cost_with(self, model: Model, usage: Usage) -> Cost:
         """The total cost if one more, successful attempt on `model` used `usage`."""
         first = price(model, usage) + self._embedding_usd()
