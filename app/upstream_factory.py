@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Mapping
 
-import httpx
-
 from adapters.failover_upstream import FailoverChatUpstream, UpstreamRoute
-from adapters.httpx_upstream import HttpClientSpec, HttpxChatUpstream, new_http_client
+from adapters.httpx_upstream import (
+    HttpClientSpec,
+    HttpxChatUpstream,
+    UpstreamHttpClient,
+    new_http_client,
+)
 from adapters.simulator.core import SimulatorCore
 from adapters.simulator.faults import FaultBook
 from adapters.simulator.inprocess import SimulatedChatUpstream
@@ -24,9 +27,9 @@ def uses_simulator(settings: Settings) -> bool:
     return not any(upstream_api_key(upstream) for upstream in settings.upstreams)
 
 
-async def open_http_clients(settings: Settings) -> AsyncIterator[dict[str, httpx.AsyncClient]]:
+async def open_http_clients(settings: Settings) -> AsyncIterator[dict[str, UpstreamHttpClient]]:
     """One shared AsyncClient per upstream, closed when the container shuts down."""
-    clients: dict[str, httpx.AsyncClient] = {}
+    clients: dict[str, UpstreamHttpClient] = {}
     if not uses_simulator(settings):
         clients = {up.name: new_http_client(_client_spec(up)) for up in settings.upstreams}
     try:
@@ -39,7 +42,7 @@ async def open_http_clients(settings: Settings) -> AsyncIterator[dict[str, httpx
 def build_upstream(
     settings: Settings,
     catalog: Catalog,
-    clients: Mapping[str, httpx.AsyncClient],
+    clients: Mapping[str, UpstreamHttpClient],
     breakers: BreakerRegistry,
 ) -> FailoverChatUpstream:
     """Every upstream (region, key, per-model channel) behind one failover, breakers per model."""

@@ -32,6 +32,7 @@ class Upstream:
     def __init__(self) -> None:
         self.client_ports: set[int] = set()
         self.cookies_received: list[str] = []
+        self.headers_received: list[list[tuple[str, str]]] = []
         self.base_url = ""
         app = web.Application()
         app.router.add_post("/v1/chat/completions", self.chat)
@@ -44,6 +45,7 @@ class Upstream:
             self.client_ports.add(peer[1])
         if "cookie" in request.headers:
             self.cookies_received.append(request.headers["cookie"])
+        self.headers_received.append([(k.lower(), v) for k, v in request.headers.items()])
         body = await request.json()
         mode = body.get("mode")
         if mode == "rate-limited":
@@ -111,6 +113,37 @@ async def test_answers_pass_through_untouched(upstream: Upstream, transport: Tra
     embedded = await client.embed(call())  # gzip-encoded on the wire
     assert embedded.body == b'{"data":[]}'
     await client._client.aclose()
+
+
+@pytest.mark.parametrize("transport", TRANSPORTS)
+async def test_the_upstream_gets_exactly_the_headers_a_call_needs(
+    upstream: Upstream, transport: Transport
+) -> None:
+    client = adapter(upstream.base_url, transport)
+    traced = call()
+    traced = UpstreamCall(
+        model="m", body=traced.body, timeout_s=10.0, headers=(("traceparent", "00-ab-cd-01"),)
+    )
+    await client.complete(traced)
+    received = dict(upstream.headers_received[-1])
+    assert len(received) == len(upstream.headers_received[-1])  # no header sent twice
+    assert received["host"] == upstream.base_url.removeprefix("http://").removesuffix("/v1")
+    assert received["authorization"] == "Bearer sk-test"
+    assert received["content-type"] == "application/json"
+    assert received["content-length"] == str(len(traced.body))
+    assert received["traceparent"] == "00-ab-cd-01"
+    await client._client.aclose()
+
+
+@pytest.mark.parametrize("transport", TRANSPORTS)
+async def test_a_closed_client_refuses_calls_instead_of_reopening(
+    upstream: Upstream, transport: Transport
+) -> None:
+    client = adapter(upstream.base_url, transport)
+    await client.complete(call())
+    await client._client.aclose()
+    with pytest.raises(RuntimeError, match="closed"):
+        await client.complete(call())
 
 
 @pytest.mark.parametrize("transport", TRANSPORTS)
