@@ -11,6 +11,7 @@ Cells = dict[tuple[str, str, int], dict[str, Any]]
 TARGETS = (
     ("direct", "direct"),
     ("passthrough", "aiohttp pass-through"),
+    ("floor", "stack floor"),
     ("tiergate", "tiergate"),
     ("tiergate-hit", "tiergate cache hit"),
     ("tiergate-traced", "tiergate traced (OTLP)"),
@@ -92,6 +93,7 @@ def render_results(results: dict[str, Any]) -> str:
             tg, ll, pt = (_rps(cells, k, mode, c) for k in ("tiergate", "litellm", "passthrough"))
             row.append(_fmt(_ratio(tg, ll), ".1f", "x"))
             row.append(_fmt(_ratio(tg, pt), ".0%"))
+            row.append(_fmt(_ratio(_rps(cells, "floor", mode, c), pt), ".0%"))
             rps_rows.append(row)
             lat = [MODE_NAMES[mode], str(c)]
             for k, _ in present:
@@ -123,7 +125,17 @@ def render_results(results: dict[str, Any]) -> str:
     names = [n for _, n in present]
     parts = [
         "Requests/s (median of the repetitions):\n",
-        _table(["mode", "c", *names, "tiergate / LiteLLM", "tiergate / pass-through"], rps_rows),
+        _table(
+            [
+                "mode",
+                "c",
+                *names,
+                "tiergate / LiteLLM",
+                "tiergate / pass-through",
+                "floor / pass-through",
+            ],
+            rps_rows,
+        ),
         "\nLatency p50 / p99 in ms, and in brackets the p50 added over calling the simulator "
         "directly at the same concurrency:\n",
         _table(["mode", "c", *names], latency_rows),

@@ -34,6 +34,7 @@ ROOT = Path(__file__).resolve().parents[2]
 STEPS = (
     "direct",
     "passthrough",
+    "floor",
     "tiergate",
     "cache",
     "traced",
@@ -184,6 +185,27 @@ class Bench:
         url = f"http://127.0.0.1:{port}/v1/chat/completions"
         return service, Target("passthrough", "aiohttp pass-through", url, self.bodies["upstream"])
 
+    def start_floor(self) -> tuple[Service, Target]:
+        port = free_port()
+        argv = [
+            str(ROOT / ".venv/bin/python"),
+            "-m",
+            "bench.perf.stack_floor",
+            "--port",
+            str(port),
+            "--upstream",
+            self.upstream_url,
+        ]
+        service = self.group.start(
+            "floor",
+            argv,
+            cpus=self.args.gateway_cpus,
+            cwd=ROOT,
+            ready_url=f"http://127.0.0.1:{port}/healthz",
+        )
+        url = f"http://127.0.0.1:{port}/v1/chat/completions"
+        return service, Target("floor", "stack floor", url, self.bodies["upstream"])
+
     def sweep(
         self, target: Target, service: Service, *, concurrencies: tuple[int, ...] | None = None
     ) -> list[Cell]:
@@ -213,6 +235,11 @@ class Bench:
         if "passthrough" in steps and venv is not None:
             print("passthrough: wrk -> aiohttp pass-through -> simulator", flush=True)
             service, target = self.start_passthrough(venv)
+            self.cells += self.sweep(target, service)
+            self.group.stop(service)
+        if "floor" in steps:
+            print("floor: wrk -> uvicorn + httpx adapter, no features -> simulator", flush=True)
+            service, target = self.start_floor()
             self.cells += self.sweep(target, service)
             self.group.stop(service)
         if steps & {"tiergate", "cache", "profile"}:
