@@ -15,7 +15,12 @@ from typing import Any
 
 import uvicorn
 
-from adapters.httpx_upstream import HttpClientSpec, HttpxChatUpstream, new_http_client
+from adapters.httpx_upstream import (
+    HttpClientSpec,
+    HttpxChatUpstream,
+    UpstreamHttpClient,
+    new_http_client,
+)
 from domain.ports import UpstreamCall
 
 Message = dict[str, Any]
@@ -26,6 +31,7 @@ _EVENT_STREAM = [(b"content-type", b"text/event-stream")]
 class StackFloor:
     def __init__(self, upstream_url: str) -> None:
         self._spec = HttpClientSpec(base_url=upstream_url)
+        self._client: UpstreamHttpClient | None = None
         self._upstream: HttpxChatUpstream | None = None
 
     async def __call__(self, scope: Message, receive: Any, send: Any) -> None:
@@ -40,12 +46,12 @@ class StackFloor:
         while True:
             message = await receive()
             if message["type"] == "lifespan.startup":
-                client = new_http_client(self._spec)
-                self._upstream = HttpxChatUpstream(name="floor", client=client, api_key="x")
+                self._client = new_http_client(self._spec)
+                self._upstream = HttpxChatUpstream(name="floor", client=self._client, api_key="x")
                 await send({"type": "lifespan.startup.complete"})
             else:
-                if self._upstream is not None:
-                    await self._upstream._client.aclose()
+                if self._client is not None:
+                    await self._client.aclose()
                 await send({"type": "lifespan.shutdown.complete"})
                 return
 
