@@ -39,13 +39,14 @@ class UpstreamHttpClient(httpx.AsyncClient):
     must never ride along on another tenant's call (and extracting cookies from each response
     cost ~4% of the gateway's CPU).
 
-    `exchange` hands a request straight to the transport. This client never authenticates,
-    follows redirects or runs event hooks, and its transport is always given explicitly (so
-    httpx mounts no proxy from the environment): `send`'s machinery for those was a large
-    part of the httpx layer's cost per call (docs/benchmarks.md).
+    `exchange` hands a request straight to the aiohttp transport: this client never
+    authenticates, follows redirects or runs event hooks, and `send`'s machinery for those was
+    a large part of the httpx layer's cost per call (docs/benchmarks.md). With httpx's own
+    transport (`transport: httpcore`, the way back to plain httpx) it is `send`, so that mode
+    keeps everything httpx does, proxies from the environment included.
     """
 
-    def __init__(self, *, transport: httpx.AsyncBaseTransport, **options: Any) -> None:
+    def __init__(self, *, transport: AiohttpTransport | None, **options: Any) -> None:
         super().__init__(transport=transport, **options)
         self._wire = transport
 
@@ -59,6 +60,8 @@ class UpstreamHttpClient(httpx.AsyncClient):
 
     async def exchange(self, request: httpx.Request, *, stream: bool = False) -> httpx.Response:
         """`send(request, stream=stream)`, minus what this client never uses."""
+        if self._wire is None:
+            return await self.send(request, stream=stream)
         if self.is_closed:
             raise RuntimeError("Cannot send a request, as the client has been closed.")
         response = await self._wire.handle_async_request(request)
@@ -80,22 +83,19 @@ _NO_COOKIES = _DiscardedCookies()
 
 
 def new_http_client(spec: HttpClientSpec) -> UpstreamHttpClient:
-    limits = httpx.Limits(
-        max_connections=spec.max_connections,
-        max_keepalive_connections=spec.max_keepalive_connections,
-    )
-    transport: httpx.AsyncBaseTransport
+    transport = None
     if spec.transport == "aiohttp":
         transport = AiohttpTransport(max_connections=spec.max_connections)
-    else:
-        transport = httpx.AsyncHTTPTransport(limits=limits)
     return UpstreamHttpClient(
         transport=transport,
         base_url=spec.base_url.rstrip("/") + "/",
         timeout=httpx.Timeout(
             connect=spec.connect_s, read=spec.read_s, write=spec.write_s, pool=spec.pool_s
         ),
-        limits=limits,
+        limits=httpx.Limits(
+            max_connections=spec.max_connections,
+            max_keepalive_connections=spec.max_keepalive_connections,
+        ),
     )
 
 

@@ -226,3 +226,26 @@ async def test_nobody_listening_is_a_connection_error(transport: Transport) -> N
     with pytest.raises(UpstreamConnectionError):
         await client.complete(call())
     await client._client.aclose()
+
+
+async def test_httpcore_mode_goes_through_a_proxy_from_the_environment(
+    upstream: Upstream, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The test server answers the proxy's absolute-form request itself, as a forward proxy would
+    # after relaying it; the upstream's own host does not even resolve.
+    monkeypatch.setenv("HTTP_PROXY", upstream.base_url.removesuffix("/v1"))
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+    client = adapter("http://upstream.invalid/v1", "httpcore")
+    assert (await client.complete(call())).body == ANSWER
+    await client._client.aclose()
+
+
+async def test_aiohttp_mode_ignores_proxy_variables(
+    upstream: Upstream, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HTTP_PROXY", upstream.base_url.removesuffix("/v1"))
+    client = adapter("http://upstream.invalid/v1", "aiohttp")
+    with pytest.raises(UpstreamConnectionError):
+        await client.complete(call())
+    await client._client.aclose()
