@@ -167,44 +167,28 @@ class Bench:
         return service, Target("litellm", "LiteLLM", url, self.bodies["gateway"])
 
     def start_passthrough(self, venv: Path) -> tuple[Service, Target]:
-        port = free_port()
-        argv = [
-            str(venv / "bin/python"),
-            str(Path(__file__).with_name("passthrough.py")),
-            "--port",
-            str(port),
-            "--upstream",
-            self.upstream_url,
-        ]
-        service = self.group.start(
-            "passthrough",
-            argv,
-            cpus=self.args.gateway_cpus,
-            ready_url=f"http://127.0.0.1:{port}/healthz",
-        )
-        url = f"http://127.0.0.1:{port}/v1/chat/completions"
-        return service, Target("passthrough", "aiohttp pass-through", url, self.bodies["upstream"])
+        script = [str(venv / "bin/python"), str(Path(__file__).with_name("passthrough.py"))]
+        return self._start_relay("passthrough", "aiohttp pass-through", script)
 
     def start_floor(self) -> tuple[Service, Target]:
+        module = [str(ROOT / ".venv/bin/python"), "-m", "bench.perf.stack_floor"]
+        return self._start_relay("floor", "stack floor", module, cwd=ROOT)
+
+    def _start_relay(
+        self, key: str, label: str, command: list[str], *, cwd: Path | None = None
+    ) -> tuple[Service, Target]:
+        """A featureless relay to the simulator on the gateway core, fed the upstream's body."""
         port = free_port()
-        argv = [
-            str(ROOT / ".venv/bin/python"),
-            "-m",
-            "bench.perf.stack_floor",
-            "--port",
-            str(port),
-            "--upstream",
-            self.upstream_url,
-        ]
+        argv = [*command, "--port", str(port), "--upstream", self.upstream_url]
         service = self.group.start(
-            "floor",
+            key,
             argv,
             cpus=self.args.gateway_cpus,
-            cwd=ROOT,
+            cwd=cwd,
             ready_url=f"http://127.0.0.1:{port}/healthz",
         )
         url = f"http://127.0.0.1:{port}/v1/chat/completions"
-        return service, Target("floor", "stack floor", url, self.bodies["upstream"])
+        return service, Target(key, label, url, self.bodies["upstream"])
 
     def sweep(
         self, target: Target, service: Service, *, concurrencies: tuple[int, ...] | None = None

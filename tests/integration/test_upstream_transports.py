@@ -10,6 +10,7 @@ import asyncio
 import gzip
 import socket
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from typing import Literal
 
 import msgspec
@@ -120,10 +121,7 @@ async def test_the_upstream_gets_exactly_the_headers_a_call_needs(
     upstream: Upstream, transport: Transport
 ) -> None:
     client = adapter(upstream.base_url, transport)
-    traced = call()
-    traced = UpstreamCall(
-        model="m", body=traced.body, timeout_s=10.0, headers=(("traceparent", "00-ab-cd-01"),)
-    )
+    traced = replace(call(), headers=(("traceparent", "00-ab-cd-01"),))
     await client.complete(traced)
     received = dict(upstream.headers_received[-1])
     assert len(received) == len(upstream.headers_received[-1])  # no header sent twice
