@@ -59,7 +59,11 @@ def _args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--load-cpus", default="1", help="wrk and the simulated upstream")
     parser.add_argument("--doc", default=str(ROOT / "docs" / "benchmarks.md"))
     parser.add_argument("--no-doc", action="store_true", help="print only, leave the doc alone")
-    parser.add_argument("--render", metavar="RESULTS_JSON", help="only rewrite the doc from a run")
+    parser.add_argument(
+        "--render",
+        metavar="RESULTS_JSON",
+        help="only rewrite the doc from a run (print it with --no-doc)",
+    )
     return parser.parse_args(argv)
 
 
@@ -333,8 +337,11 @@ class Bench:
 def main(argv: list[str] | None = None) -> int:
     args = _args(argv)
     if args.render:
-        results = json.loads(Path(args.render).read_text())
-        report.update_doc(Path(args.doc), report.render(results))
+        sections = report.render(json.loads(Path(args.render).read_text()))
+        if args.no_doc:
+            print(report.console(sections))
+            return 0
+        report.update_doc(Path(args.doc), sections)
         print(f"updated {args.doc} from {args.render}")
         return 0
     steps = {s.strip() for s in args.only.split(",") if s.strip()}
