@@ -4,13 +4,15 @@ httpcore's pool rescans every pooled connection on each request and response clo
 on anyio; under load that was half of the gateway's CPU (docs/benchmarks.md). This transport
 keeps `httpx.AsyncClient` (requests, timeouts, errors, streaming) and hands the wire to an
 `aiohttp.ClientSession`. aiohttp failures are raised as the httpx exceptions httpcore would
-raise, so callers cannot tell the transports apart.
+raise, so callers cannot tell the transports apart, and proxies come from the same environment
+variables httpx reads.
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
+from urllib.request import getproxies, proxy_bypass
 
 import aiohttp
 import httpx
@@ -20,6 +22,7 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
     def __init__(self, *, max_connections: int) -> None:
         self._max_connections = max_connections
         self._session: aiohttp.ClientSession | None = None
+        self._proxies: dict[tuple[str, str, int | None], str | None] = {}
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         timeout = _client_timeout(request.extensions.get("timeout", {}))
@@ -32,6 +35,7 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
                 timeout=timeout,
                 allow_redirects=False,
                 compress=None,
+                proxy=self._proxy_for(request.url),
             )
         return httpx.Response(
             status_code=response.status,
@@ -44,6 +48,16 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
         if self._session is not None:
             await self._session.close()
             self._session = None
+
+    def _proxy_for(self, url: httpx.URL) -> str | None:
+        """The proxy for `url`'s origin, looked up once: aiohttp's own `trust_env` would look it
+        up on a worker thread for every request, and read ~/.netrc for upstream credentials."""
+        origin = (url.scheme, url.host, url.port)
+        try:
+            return self._proxies[origin]
+        except KeyError:
+            proxy = self._proxies[origin] = _environment_proxy(url)
+            return proxy
 
     def _open_session(self) -> aiohttp.ClientSession:
         # Created lazily: a ClientSession binds to the running event loop.
@@ -68,6 +82,15 @@ class _ResponseStream(httpx.AsyncByteStream):
     async def aclose(self) -> None:
         # Back to the pool when the body was read to its end, otherwise the connection closes.
         self._response.release()
+
+
+def _environment_proxy(url: httpx.URL) -> str | None:
+    """What httpx would use: `<SCHEME>_PROXY`, else `ALL_PROXY`, unless `NO_PROXY` matches."""
+    proxies = getproxies()
+    proxy = proxies.get(url.scheme) or proxies.get("all")
+    if not proxy or proxy_bypass(url.host):
+        return None
+    return proxy
 
 
 def _client_timeout(timeout: dict[str, float | None]) -> aiohttp.ClientTimeout:

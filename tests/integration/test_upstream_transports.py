@@ -226,24 +226,30 @@ async def test_nobody_listening_is_a_connection_error(transport: Transport) -> N
     await client._client.aclose()
 
 
-async def test_httpcore_mode_goes_through_a_proxy_from_the_environment(
-    upstream: Upstream, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize("transport", TRANSPORTS)
+async def test_a_proxy_from_the_environment_carries_the_calls(
+    upstream: Upstream, transport: Transport, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # The test server answers the proxy's absolute-form request itself, as a forward proxy would
     # after relaying it; the upstream's own host does not even resolve.
     monkeypatch.setenv("HTTP_PROXY", upstream.base_url.removesuffix("/v1"))
     monkeypatch.delenv("NO_PROXY", raising=False)
     monkeypatch.delenv("no_proxy", raising=False)
-    client = adapter("http://upstream.invalid/v1", "httpcore")
+    client = adapter("http://upstream.invalid/v1", transport)
     assert (await client.complete(call())).body == ANSWER
+    assert dict(upstream.headers_received[-1])["host"] == "upstream.invalid"
     await client._client.aclose()
 
 
-async def test_aiohttp_mode_ignores_proxy_variables(
-    upstream: Upstream, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize("transport", TRANSPORTS)
+async def test_no_proxy_sends_the_calls_direct(
+    upstream: Upstream, transport: Transport, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("HTTP_PROXY", upstream.base_url.removesuffix("/v1"))
-    client = adapter("http://upstream.invalid/v1", "aiohttp")
-    with pytest.raises(UpstreamConnectionError):
-        await client.complete(call())
+    with socket.socket() as probe:  # a proxy that is not there
+        probe.bind(("127.0.0.1", 0))
+        dead_proxy = f"http://127.0.0.1:{probe.getsockname()[1]}"
+    monkeypatch.setenv("HTTP_PROXY", dead_proxy)
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1")
+    client = adapter(upstream.base_url, transport)
+    assert (await client.complete(call())).body == ANSWER
     await client._client.aclose()
