@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import gzip
-import socket
 from collections.abc import AsyncIterator
 from dataclasses import replace
 from typing import Literal
@@ -20,6 +19,7 @@ from aiohttp import web
 from adapters.httpx_upstream import HttpClientSpec, HttpxChatUpstream, new_http_client
 from domain.errors import UpstreamConnectionError, UpstreamHTTPError, UpstreamTimeout
 from domain.ports import UpstreamCall
+from tests.support.processes import free_port
 
 Transport = Literal["aiohttp", "httpcore"]
 TRANSPORTS: list[Transport] = ["aiohttp", "httpcore"]
@@ -217,10 +217,7 @@ async def test_a_cut_body_is_a_connection_error(upstream: Upstream, transport: T
 
 @pytest.mark.parametrize("transport", TRANSPORTS)
 async def test_nobody_listening_is_a_connection_error(transport: Transport) -> None:
-    with socket.socket() as probe:  # a port that was free a moment ago
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    client = adapter(f"http://127.0.0.1:{port}/v1", transport)
+    client = adapter(f"http://127.0.0.1:{free_port()}/v1", transport)
     with pytest.raises(UpstreamConnectionError):
         await client.complete(call())
     await client._client.aclose()
@@ -245,10 +242,7 @@ async def test_a_proxy_from_the_environment_carries_the_calls(
 async def test_no_proxy_sends_the_calls_direct(
     upstream: Upstream, transport: Transport, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    with socket.socket() as probe:  # a proxy that is not there
-        probe.bind(("127.0.0.1", 0))
-        dead_proxy = f"http://127.0.0.1:{probe.getsockname()[1]}"
-    monkeypatch.setenv("HTTP_PROXY", dead_proxy)
+    monkeypatch.setenv("HTTP_PROXY", f"http://127.0.0.1:{free_port()}")  # nobody listens there
     monkeypatch.setenv("NO_PROXY", "127.0.0.1")
     client = adapter(upstream.base_url, transport)
     assert (await client.complete(call())).body == ANSWER
