@@ -14,45 +14,48 @@ _Group = tuple[str, str, str]  # (tenant, dimension, value)
 
 
 class MemorySpendStore:
+    """Counters are kept as mutable lists and read out as domain values: every call settles
+    four budget lines and four ledger groups, and a new frozen value for each was a tenth of
+    the store's cost."""
+
     def __init__(self) -> None:
-        self._balances: dict[str, Balance] = {}
-        self._ledger: dict[str, dict[_Group, SpendTotals]] = defaultdict(dict)
+        self._balances: dict[str, list[int]] = {}  # line key -> [committed, reserved] units
+        self._ledger: dict[str, dict[_Group, list[int]]] = defaultdict(dict)  # SpendTotals' fields
 
     async def balances(self, lines: Sequence[BudgetLine]) -> list[Balance]:
-        return [self._balances.get(line.key, Balance()) for line in lines]
+        return [self._balance(line.key) for line in lines]
 
     async def reserve(self, lines: Sequence[BudgetLine], amount_units: int) -> ReserveOutcome:
         current = await self.balances(lines)
         if not fits_hard_limits(lines, current, amount_units):
             return ReserveOutcome(reserved=False, balances=current)
-        after = [
-            Balance(balance.committed_units, balance.reserved_units + amount_units)
-            for balance in current
-        ]
-        for line, balance in zip(lines, after, strict=True):
-            self._balances[line.key] = balance
-        return ReserveOutcome(reserved=True, balances=after)
+        for line in lines:
+            self._counters(line.key)[1] += amount_units
+        return ReserveOutcome(reserved=True, balances=await self.balances(lines))
 
     async def settle(
         self, lines: Sequence[BudgetLine], reserved_units: int, record: SpendRecord | None
     ) -> None:
         spent = 0 if record is None else to_units(record.cost.usd)
         for line in lines:
-            balance = self._balances.get(line.key, Balance())
-            self._balances[line.key] = Balance(
-                balance.committed_units + spent, balance.reserved_units - reserved_units
-            )
+            counters = self._counters(line.key)
+            counters[0] += spent
+            counters[1] -= reserved_units
         if record is None:
             return
         day = self._ledger[record.day]
-        totals = record.totals
+        added = _fields(record.totals)
         for dimension, value in record.dimensions():
             group = (record.tenant, dimension, value)
-            day[group] = day.get(group, SpendTotals()) + totals
+            if (totals := day.get(group)) is None:
+                day[group] = list(added)
+            else:
+                for index, amount in enumerate(added):
+                    totals[index] += amount
 
     async def rows(self, days: Sequence[str], tenant: str | None) -> list[SpendRow]:
         return [
-            SpendRow(day, group_tenant, dimension, value, totals)
+            SpendRow(day, group_tenant, dimension, value, SpendTotals(*totals))
             for day in days
             for (group_tenant, dimension, value), totals in self._ledger.get(day, {}).items()
             if tenant is None or group_tenant == tenant
@@ -60,3 +63,22 @@ class MemorySpendStore:
 
     async def ping(self) -> None:
         return None
+
+    def _balance(self, key: str) -> Balance:
+        counters = self._balances.get(key)
+        return Balance() if counters is None else Balance(*counters)
+
+    def _counters(self, key: str) -> list[int]:
+        if (counters := self._balances.get(key)) is None:
+            counters = self._balances[key] = [0, 0]
+        return counters
+
+
+def _fields(totals: SpendTotals) -> tuple[int, ...]:
+    return (
+        totals.requests,
+        totals.input_tokens,
+        totals.output_tokens,
+        totals.cost_units,
+        totals.baseline_units,
+    )
