@@ -29,8 +29,11 @@ class AttemptLog:
     attempts: list[Attempt] = field(default_factory=list)
     embeddings: list[EmbeddingSpend] = field(default_factory=list)
     cached_usage: Usage | None = None
+    # Read for the cost headers, the metrics and the spend record of every request.
+    _total_cost: Cost | None = field(default=None, init=False, repr=False)
 
     def add(self, model: Model, upstream: str | None, outcome: str, usage: Usage) -> None:
+        self._total_cost = None
         self.attempts.append(
             Attempt(
                 model.id, upstream, outcome, usage, cost_of(model, usage, baseline=self.baseline)
@@ -39,16 +42,23 @@ class AttemptLog:
 
     def add_embedding(self, spend: EmbeddingSpend | None) -> None:
         if spend is not None:
+            self._total_cost = None
             self.embeddings.append(spend)
 
     def answered_from_cache(self, usage: Usage) -> None:
         """The stored answer's usage: what the baseline is priced on for a cache hit."""
+        self._total_cost = None
         self.cached_usage = usage
 
     @property
     def total_cost(self) -> Cost:
         """All attempts' and embeddings' spend, against what the baseline would have charged
         for the answer."""
+        if self._total_cost is None:
+            self._total_cost = self._summed_cost()
+        return self._total_cost
+
+    def _summed_cost(self) -> Cost:
         spent = sum((attempt.cost.usd for attempt in self.attempts), self._embedding_usd())
         answered = [attempt.usage for attempt in self.attempts if attempt.outcome == "ok"]
         answer_usage = answered[-1] if answered else self.cached_usage

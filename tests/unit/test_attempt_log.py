@@ -62,3 +62,23 @@ def test_a_cache_hit_is_priced_on_the_baseline_by_the_stored_answers_usage() -> 
 
     assert log.count == 0
     assert log.total_cost == Cost(usd=Decimal("0.0000004"), baseline_usd=Decimal("0.0075"))
+
+
+def test_the_total_follows_every_attempt_embedding_and_cached_answer_added_after_a_read() -> None:
+    log = AttemptLog(baseline=GPT4O)
+    assert log.total_cost == Cost()
+
+    log.add(FLASH, "up", "error", USAGE)  # billed, not the answer: no baseline yet
+    assert log.total_cost == Cost(usd=Decimal("0.00082"))
+    log.add_embedding(EMBEDDING)
+    assert log.total_cost == Cost(usd=Decimal("0.0008204"))
+    log.add(FLASH, "up", "ok", USAGE)
+    assert log.total_cost == Cost(usd=Decimal("0.0016404"), baseline_usd=Decimal("0.0075"))
+
+
+def test_a_cached_answer_read_after_a_first_total_sets_the_baseline() -> None:
+    log = AttemptLog(baseline=GPT4O)
+    assert log.total_cost == Cost()
+
+    log.answered_from_cache(USAGE)
+    assert log.total_cost == Cost(baseline_usd=Decimal("0.0075"))
