@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+from types import TracebackType
 from typing import Any
 
 import pybreaker
@@ -133,36 +134,67 @@ class PybreakerRegistry:
     def states(self) -> dict[tuple[str, str], str]:
         return {key: circuit.state() for key, circuit in self._circuits.items()}
 
-    @asynccontextmanager
-    async def guard(self, upstream: str, model: str) -> AsyncIterator[None]:
-        circuit = self._circuit(upstream, model)
-        if not circuit.admits():
-            raise CircuitOpen(f"circuit open for {model} on {upstream}", upstream=upstream)
-        probe = circuit.state() == HALF_OPEN
-        if probe:
-            circuit.probing = True
-        interrupted_in: str | None = None
-        try:
-            with circuit.breaker.calling():
-                try:
-                    yield
-                except BaseException as exc:
-                    if probe and _proves_nothing(exc):
-                        # pybreaker is about to record this as a success and close the circuit.
-                        interrupted_in = circuit.breaker.current_state
-                        circuit.muted = True
-                    raise
-        except pybreaker.CircuitBreakerError as exc:
-            # Only on entry, when pybreaker's wall clock disagrees with our monotonic one.
-            raise CircuitOpen(f"circuit open for {model} on {upstream}", upstream=upstream) from exc
-        finally:
-            if interrupted_in is not None:
-                circuit.restore(interrupted_in)
-            if probe:
-                circuit.probing = False
+    def guard(self, upstream: str, model: str) -> _Guard:
+        return _Guard(self._circuit(upstream, model))
 
     def _circuit(self, upstream: str, model: str) -> _Circuit:
         circuit = self._circuits.get((upstream, model))
         if circuit is None:
             circuit = self._circuits[upstream, model] = _Circuit(self, upstream, model)
         return circuit
+
+
+class _Guard:
+    """One attempt inside `breaker.calling()`, which sees whatever the attempt raises.
+
+    A class rather than an `asynccontextmanager`: it wraps every upstream attempt, and the
+    generator machinery cost more than the breaker's own bookkeeping."""
+
+    __slots__ = ("_calling", "_circuit", "_probe")
+
+    def __init__(self, circuit: _Circuit) -> None:
+        self._circuit = circuit
+        self._probe = False
+        self._calling: AbstractContextManager[None] | None = None
+
+    async def __aenter__(self) -> None:
+        circuit = self._circuit
+        if not circuit.admits():
+            raise _refused(circuit)
+        self._probe = circuit.state() == HALF_OPEN
+        calling = circuit.breaker.calling()
+        try:
+            calling.__enter__()
+        except pybreaker.CircuitBreakerError as exc:
+            # Only when pybreaker's wall clock disagrees with our monotonic one.
+            raise _refused(circuit) from exc
+        self._calling = calling
+        if self._probe:
+            circuit.probing = True
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        circuit = self._circuit
+        interrupted_in: str | None = None
+        if exc is not None and self._probe and _proves_nothing(exc):
+            # pybreaker is about to record this as a success and close the circuit.
+            interrupted_in = circuit.breaker.current_state
+            circuit.muted = True
+        try:
+            assert self._calling is not None
+            self._calling.__exit__(exc_type, exc, traceback)
+        finally:
+            if interrupted_in is not None:
+                circuit.restore(interrupted_in)
+            if self._probe:
+                circuit.probing = False
+
+
+def _refused(circuit: _Circuit) -> CircuitOpen:
+    return CircuitOpen(
+        f"circuit open for {circuit.model} on {circuit.upstream}", upstream=circuit.upstream
+    )
