@@ -10,8 +10,8 @@ variables httpx reads.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator
+from types import TracebackType
 from urllib.request import getproxies, proxy_bypass
 
 import aiohttp
@@ -102,22 +102,42 @@ def _client_timeout(timeout: dict[str, float | None]) -> aiohttp.ClientTimeout:
     )
 
 
-@contextmanager
-def _as_httpx_errors(*, stage: str) -> Iterator[None]:
-    try:
-        yield
-    except aiohttp.ConnectionTimeoutError as exc:  # no connection within pool + connect time
-        raise httpx.ConnectTimeout(str(exc) or "timed out connecting") from exc
-    except TimeoutError as exc:  # aiohttp's SocketTimeoutError: no bytes within the read time
-        raise httpx.ReadTimeout(str(exc) or "timed out reading") from exc
-    except aiohttp.ClientConnectorError as exc:
-        raise httpx.ConnectError(str(exc)) from exc
-    except aiohttp.ClientPayloadError as exc:
-        raise httpx.RemoteProtocolError(str(exc)) from exc
-    except aiohttp.ServerDisconnectedError as exc:
-        raise httpx.RemoteProtocolError(str(exc) or "server disconnected") from exc
-    except aiohttp.ClientOSError as exc:
+class _as_httpx_errors:
+    """aiohttp's exceptions as the httpx ones the adapter above translates. A class, not a
+    `contextmanager`: it is entered on every upstream call."""
+
+    __slots__ = ("_stage",)
+
+    def __init__(self, *, stage: str) -> None:
+        self._stage = stage
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        if exc is not None and (translated := _httpx_error(exc, self._stage)) is not None:
+            raise translated from exc
+
+
+def _httpx_error(exc: BaseException, stage: str) -> httpx.TransportError | None:
+    if isinstance(exc, aiohttp.ConnectionTimeoutError):  # no connection within pool + connect
+        return httpx.ConnectTimeout(str(exc) or "timed out connecting")
+    if isinstance(exc, TimeoutError):  # aiohttp's SocketTimeoutError: no bytes within read time
+        return httpx.ReadTimeout(str(exc) or "timed out reading")
+    if isinstance(exc, aiohttp.ClientConnectorError):
+        return httpx.ConnectError(str(exc))
+    if isinstance(exc, aiohttp.ClientPayloadError):
+        return httpx.RemoteProtocolError(str(exc))
+    if isinstance(exc, aiohttp.ServerDisconnectedError):
+        return httpx.RemoteProtocolError(str(exc) or "server disconnected")
+    if isinstance(exc, aiohttp.ClientOSError):
         error = httpx.ConnectError if stage == "connect" else httpx.ReadError
-        raise error(str(exc) or type(exc).__name__) from exc
-    except aiohttp.ClientError as exc:
-        raise httpx.TransportError(str(exc) or type(exc).__name__) from exc
+        return error(str(exc) or type(exc).__name__)
+    if isinstance(exc, aiohttp.ClientError):
+        return httpx.TransportError(str(exc) or type(exc).__name__)
+    return None

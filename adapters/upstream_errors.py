@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from email.utils import parsedate_to_datetime
+from types import TracebackType
 
 import httpx
 import msgspec
@@ -25,18 +24,33 @@ class _ErrorEnvelope(msgspec.Struct):
 _error_decoder = msgspec.json.Decoder(_ErrorEnvelope)
 
 
-@contextmanager
-def translated_errors(upstream: str) -> Iterator[None]:
-    try:
-        yield
-    except httpx.TimeoutException as exc:
-        raise UpstreamTimeout(
-            f"upstream {upstream} timed out ({type(exc).__name__})", upstream=upstream
-        ) from exc
-    except (httpx.TransportError, httpx.StreamError) as exc:
-        raise UpstreamConnectionError(
-            f"upstream {upstream} connection failed ({type(exc).__name__})", upstream=upstream
-        ) from exc
+class translated_errors:
+    """httpx's exceptions as the domain's `UpstreamError`s. A class, not a `contextmanager`:
+    it is entered on every upstream call."""
+
+    __slots__ = ("_upstream",)
+
+    def __init__(self, upstream: str) -> None:
+        self._upstream = upstream
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        upstream = self._upstream
+        if isinstance(exc, httpx.TimeoutException):
+            raise UpstreamTimeout(
+                f"upstream {upstream} timed out ({type(exc).__name__})", upstream=upstream
+            ) from exc
+        if isinstance(exc, httpx.TransportError | httpx.StreamError):
+            raise UpstreamConnectionError(
+                f"upstream {upstream} connection failed ({type(exc).__name__})", upstream=upstream
+            ) from exc
 
 
 def http_error(response: httpx.Response, upstream: str) -> UpstreamError:
