@@ -34,6 +34,7 @@ from domain.tenants import Tenant, feature_tag
 
 logger = logging.getLogger(__name__)
 _UNKNOWN = Balance()
+_ALLOWED = BudgetDecision(Verdict.ALLOW)
 _RESERVE_ATTEMPTS = 3  # a refused reservation re-decides on fresh balances, then gives up
 
 
@@ -82,7 +83,7 @@ class AdmissionControl:
         feature: str | None,
         *,
         estimated_tokens: int,
-        quote: CostQuote,
+        worst_case: Callable[[], CostQuote],
         max_cost_header: str | None,
     ) -> Admission:
         max_cost = parse_max_cost(max_cost_header)
@@ -91,7 +92,7 @@ class AdmissionControl:
         rate, minute = await self._take_rate(tenant, estimated_tokens, now)
         lines = budget_lines(tenant.name, tag, tenant.budget, tenant.budget_for(tag), now=now)
         try:
-            decision, reserved = await self._reserve(lines, quote, max_cost, now)
+            decision, reserved = await self._reserve(lines, worst_case, max_cost, now)
         except BaseException:
             await self._correct_tokens(tenant, minute, -estimated_tokens)
             raise
@@ -165,11 +166,14 @@ class AdmissionControl:
     async def _reserve(
         self,
         lines: tuple[BudgetLine, ...],
-        quote: CostQuote,
+        worst_case: Callable[[], CostQuote],
         max_cost: Decimal | None,
         now: float,
     ) -> tuple[BudgetDecision, int]:
         limited = any(line.limit.limited for line in lines)
+        if not limited and max_cost is None:
+            return _ALLOWED, 0  # nothing could refuse or downgrade the call: no need to price it
+        quote = worst_case()
         unknown = [_UNKNOWN] * len(lines)
         balances = unknown
         if limited:

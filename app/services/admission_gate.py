@@ -10,6 +10,7 @@ from app.call_context import CallContext
 from app.services.admission import Admission
 from app.services.attempts import AttemptLog
 from app.services.governance import GovernanceService
+from domain.budgets import CostQuote
 from domain.features import RequestFeatures
 from domain.pricing import worst_case_price
 from domain.route_plan import RoutePlan
@@ -45,8 +46,10 @@ class AdmissionGate:
             tenant,
             ctx.feature,
             estimated_tokens=features.input_tokens + self._output_allowance(plan),
-            worst_case_usd=self._worst_case(plan, features),
-            economy_worst_case_usd=self._worst_case(economy, features) if economy else None,
+            worst_case=lambda: CostQuote(
+                self._worst_case(plan, features),
+                self._worst_case(economy, features) if economy else None,
+            ),
             max_cost_header=ctx.max_cost_usd,
         )
         if admission.downgrade_to_economy and economy is not None:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from decimal import Decimal
 
 from app.services.admission import Admission, AdmissionControl
 from app.services.quality_feedback import FeedbackOutcome, QualityEntry, QualityFeedback
@@ -77,23 +76,22 @@ class GovernanceService:
         feature: str | None,
         *,
         estimated_tokens: int,
-        worst_case_usd: Decimal,
-        economy_worst_case_usd: Decimal | None = None,
+        worst_case: Callable[[], CostQuote],
         max_cost_header: str | None = None,
     ) -> Admission:
         """Rate limits, then budgets and the max-cost cap; raises, or reserves the worst case.
 
-        `estimated_tokens` is input plus the output allowance; `worst_case_usd` prices it on
-        the planned model(s), `economy_worst_case_usd` on the economy plan (None if that is
-        the plan). A downgraded admission has reserved the economy worst case. Raises
-        TenantRateLimited (429), HardLimitReached (429 budget_exceeded), MaxCostExceeded or
-        InvalidRequest (400).
+        `estimated_tokens` is input plus the output allowance; `worst_case` prices it on the
+        planned model(s) and on the economy plan, and is called only when a budget or a
+        max-cost cap applies. A downgraded admission has reserved the economy worst case.
+        Raises TenantRateLimited (429), HardLimitReached (429 budget_exceeded),
+        MaxCostExceeded or InvalidRequest (400).
         """
         return await self.admission.admit(
             tenant,
             feature,
             estimated_tokens=estimated_tokens,
-            quote=CostQuote(worst_case_usd, economy_worst_case_usd),
+            worst_case=worst_case,
             max_cost_header=max_cost_header,
         )
 

@@ -18,7 +18,7 @@ from adapters.redis_quality_store import RedisQualityStore
 from adapters.redis_spend_store import RedisSpendStore
 from adapters.redis_support import redis_client
 from app.services.governance import GovernanceService
-from domain.budgets import Budget, SpendLimit, budget_lines
+from domain.budgets import Budget, CostQuote, SpendLimit, budget_lines
 from domain.errors import BudgetExceeded, RateLimited
 from domain.pricing import Cost, Usage
 from domain.quality import QualityRule
@@ -83,7 +83,7 @@ async def _call(
     async with gate or contextlib.nullcontext():
         try:
             admission = await gateway.admit(
-                tenant, "load", estimated_tokens=100, worst_case_usd=worst
+                tenant, "load", estimated_tokens=100, worst_case=lambda: CostQuote(worst)
             )
         except BudgetExceeded:
             return False
@@ -156,7 +156,9 @@ async def test_rate_limit_holds_across_two_processes(
     async def call(gateway: GovernanceService) -> bool:
         try:
             await gateway.release(
-                await gateway.admit(tenant, None, estimated_tokens=1, worst_case_usd=Decimal(0))
+                await gateway.admit(
+                    tenant, None, estimated_tokens=1, worst_case=lambda: CostQuote(Decimal(0))
+                )
             )
         except RateLimited:
             return False

@@ -11,7 +11,7 @@ import pytest
 from adapters.redis_support import redis_client
 from app.governance_factory import redis_stores, spend_store_check
 from app.services.governance import GovernanceService
-from domain.budgets import Budget, SpendLimit, budget_lines
+from domain.budgets import Budget, CostQuote, SpendLimit, budget_lines
 from domain.governance_errors import StoreUnavailable
 from domain.pricing import Cost, Usage
 from domain.quality import QualityRule
@@ -37,7 +37,9 @@ def own_redis() -> Iterator[RedisServer]:
 
 async def _one_call(gov: GovernanceService) -> float:
     started = time.monotonic()
-    admission = await gov.admit(LIMITED, "f", estimated_tokens=10, worst_case_usd=Decimal("0.5"))
+    admission = await gov.admit(
+        LIMITED, "f", estimated_tokens=10, worst_case=lambda: CostQuote(Decimal("0.5"))
+    )
     assert admission.reserved_units == 0  # failed open: nothing could be reserved
     await gov.settle(
         admission, cost=Cost(usd=Decimal("0.1")), usage=Usage(1, 1), route="r", model="m"
@@ -93,7 +95,7 @@ async def test_enforcement_resumes_when_redis_is_back(own_redis: RedisServer) ->
         await _one_call(gov)
         own_redis.start()
         admission = await gov.admit(
-            LIMITED, "f", estimated_tokens=10, worst_case_usd=Decimal("0.5")
+            LIMITED, "f", estimated_tokens=10, worst_case=lambda: CostQuote(Decimal("0.5"))
         )
         assert admission.reserved_units > 0
         lines = budget_lines("search", "f", LIMITED.budget, Budget(), now=time.time())

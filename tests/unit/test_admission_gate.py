@@ -12,7 +12,7 @@ from app.services.admission_gate import AdmissionGate, AdmittedCall
 from app.services.answer_cache import EmbeddingSpend
 from app.services.attempts import AttemptLog
 from app.services.governance import GovernanceService
-from domain.budgets import Balance
+from domain.budgets import Balance, CostQuote
 from domain.ledger import to_units
 from domain.pricing import Usage, embedding_cost
 from domain.quality import QualityRule
@@ -49,8 +49,7 @@ async def _admitted(governance: GovernanceService) -> AdmittedCall:
         OPS,
         "faq",
         estimated_tokens=100,
-        worst_case_usd=Decimal("0.01"),
-        economy_worst_case_usd=None,
+        worst_case=lambda: CostQuote(Decimal("0.01"), None),
         max_cost_header=None,
     )
     plan = RoutePlan("economy", "economy", "auto", "r", (Candidate(FLASH, None),))

@@ -20,6 +20,7 @@ from app.controllers.spend import SpendController
 from app.error_responses import handle_gateway_error, handle_http_exception, handle_unexpected
 from app.governance_dependencies import GOVERNANCE_DEPENDENCIES
 from app.services.governance import GovernanceService
+from domain.budgets import CostQuote
 from domain.errors import GatewayError
 from domain.pricing import Cost, Usage
 from domain.quality import QualityRule
@@ -75,7 +76,7 @@ def record_calls(gov: GovernanceService) -> None:
     async def calls() -> None:
         for tenant, feature, usd in ((SEARCH, "rerank", "0.25"), (ADMIN, "digest", "0.5")):
             admission = await gov.admit(
-                tenant, feature, estimated_tokens=10, worst_case_usd=Decimal(1)
+                tenant, feature, estimated_tokens=10, worst_case=lambda: CostQuote(Decimal(1))
             )
             await gov.settle(
                 admission,

@@ -14,7 +14,7 @@ from adapters.memory_limiter import MemoryRateLimiter
 from adapters.memory_quality_store import MemoryQualityStore
 from adapters.memory_spend_store import MemorySpendStore
 from app.services.governance import Admission, GovernanceService
-from domain.budgets import Balance, Budget, BudgetLine, SpendLimit
+from domain.budgets import Balance, Budget, BudgetLine, CostQuote, SpendLimit
 from domain.catalog import Model
 from domain.errors import AuthenticationFailed, BudgetExceeded, InvalidRequest, RateLimited
 from domain.governance_errors import (
@@ -83,8 +83,7 @@ async def admit(
         tenant,
         feature,
         estimated_tokens=tokens,
-        worst_case_usd=Decimal(worst),
-        economy_worst_case_usd=None if economy is None else Decimal(economy),
+        worst_case=lambda: CostQuote(Decimal(worst), None if economy is None else Decimal(economy)),
         max_cost_header=max_cost,
     )
 
@@ -117,6 +116,31 @@ def test_only_a_budget_or_a_max_cost_cap_may_downgrade_a_call(clock: FakeClock) 
     assert admission.may_downgrade(BILLING, "search", "0.01")
     assert not Budget().limited
     assert Budget(monthly=SpendLimit(soft_usd=Decimal(0))).limited
+
+
+async def test_the_worst_case_is_priced_only_when_a_budget_or_a_cap_could_use_it(
+    clock: FakeClock,
+) -> None:
+    gov = service(clock)
+    priced: list[Tenant] = []
+
+    async def admit_pricing(tenant: Tenant, feature: str, cap: str | None = None) -> Admission:
+        def worst_case() -> CostQuote:
+            priced.append(tenant)
+            return CostQuote(Decimal("0.10"))
+
+        return await gov.admit(
+            tenant, feature, estimated_tokens=10, worst_case=worst_case, max_cost_header=cap
+        )
+
+    unpriced = await admit_pricing(BILLING, "search")  # no budget, no cap
+    assert priced == []
+    assert (unpriced.downgrade_to_economy, unpriced.reserved_units) == (False, 0)
+    await admit_pricing(BILLING, "search", cap="0.50")
+    await admit_pricing(SEARCH, "chat")
+    assert priced == [BILLING, SEARCH]
+    with pytest.raises(MaxCostExceeded):
+        await admit_pricing(BILLING, "search", cap="0.05")
 
 
 async def test_admit_reserves_the_worst_case_and_settle_records_once(clock: FakeClock) -> None:
