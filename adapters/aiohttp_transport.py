@@ -11,11 +11,12 @@ variables httpx reads.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from types import TracebackType
 from urllib.request import getproxies, proxy_bypass
 
 import aiohttp
 import httpx
+
+from adapters.error_translation import ErrorTranslation
 
 
 class AiohttpTransport(httpx.AsyncBaseTransport):
@@ -102,26 +103,16 @@ def _client_timeout(timeout: dict[str, float | None]) -> aiohttp.ClientTimeout:
     )
 
 
-class _as_httpx_errors:
-    """aiohttp's exceptions as the httpx ones the adapter above translates. A class, not a
-    `contextmanager`: it is entered on every upstream call."""
+class _as_httpx_errors(ErrorTranslation):
+    """aiohttp's exceptions as the httpx ones the adapter above translates."""
 
     __slots__ = ("_stage",)
 
     def __init__(self, *, stage: str) -> None:
         self._stage = stage
 
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        if exc is not None and (translated := _httpx_error(exc, self._stage)) is not None:
-            raise translated from exc
+    def translated(self, exc: BaseException) -> BaseException | None:
+        return _httpx_error(exc, self._stage)
 
 
 def _httpx_error(exc: BaseException, stage: str) -> httpx.TransportError | None:

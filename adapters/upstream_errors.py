@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from email.utils import parsedate_to_datetime
-from types import TracebackType
 
 import httpx
 import msgspec
 
+from adapters.error_translation import ErrorTranslation
 from domain.errors import UpstreamConnectionError, UpstreamError, UpstreamHTTPError, UpstreamTimeout
 
 
@@ -24,33 +24,23 @@ class _ErrorEnvelope(msgspec.Struct):
 _error_decoder = msgspec.json.Decoder(_ErrorEnvelope)
 
 
-class translated_errors:
-    """httpx's exceptions as the domain's `UpstreamError`s. A class, not a `contextmanager`:
-    it is entered on every upstream call."""
+class translated_errors(ErrorTranslation):
+    """httpx's exceptions as the domain's `UpstreamError`s."""
 
     __slots__ = ("_upstream",)
 
     def __init__(self, upstream: str) -> None:
         self._upstream = upstream
 
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        upstream = self._upstream
+    def translated(self, exc: BaseException) -> BaseException | None:
+        upstream, name = self._upstream, type(exc).__name__
         if isinstance(exc, httpx.TimeoutException):
-            raise UpstreamTimeout(
-                f"upstream {upstream} timed out ({type(exc).__name__})", upstream=upstream
-            ) from exc
+            return UpstreamTimeout(f"upstream {upstream} timed out ({name})", upstream=upstream)
         if isinstance(exc, httpx.TransportError | httpx.StreamError):
-            raise UpstreamConnectionError(
-                f"upstream {upstream} connection failed ({type(exc).__name__})", upstream=upstream
-            ) from exc
+            return UpstreamConnectionError(
+                f"upstream {upstream} connection failed ({name})", upstream=upstream
+            )
+        return None
 
 
 def http_error(response: httpx.Response, upstream: str) -> UpstreamError:
