@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
+from dataclasses import fields
+from operator import attrgetter
 
 from domain.budgets import Balance, BudgetLine, fits_hard_limits
 from domain.governance_ports import ReserveOutcome
@@ -11,6 +13,8 @@ from domain.ledger import SpendRecord, SpendTotals, to_units
 from domain.spend_report import SpendRow
 
 _Group = tuple[str, str, str]  # (tenant, dimension, value)
+# A SpendTotals' counters in field order, the order `SpendTotals(*counters)` reads them back in.
+_counters_of = attrgetter(*(field.name for field in fields(SpendTotals)))
 
 
 class MemorySpendStore:
@@ -44,7 +48,7 @@ class MemorySpendStore:
         if record is None:
             return
         day = self._ledger[record.day]
-        added = _fields(record.totals)
+        added: tuple[int, ...] = _counters_of(record.totals)
         for dimension, value in record.dimensions():
             group = (record.tenant, dimension, value)
             if (totals := day.get(group)) is None:
@@ -72,13 +76,3 @@ class MemorySpendStore:
         if (counters := self._balances.get(key)) is None:
             counters = self._balances[key] = [0, 0]
         return counters
-
-
-def _fields(totals: SpendTotals) -> tuple[int, ...]:
-    return (
-        totals.requests,
-        totals.input_tokens,
-        totals.output_tokens,
-        totals.cost_units,
-        totals.baseline_units,
-    )
