@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import subprocess
 import sys
@@ -50,6 +51,31 @@ COMPLETION = (
     b'"finish_reason":"stop"}],"usage":{"prompt_tokens":56,"completion_tokens":19,'
     b'"total_tokens":75}}'
 )
+STREAM_CHUNKS = 20
+
+
+def _sse(payloads: list[bytes]) -> bytes:
+    return b"".join(b"data: " + payload + b"\n\n" for payload in [*payloads, b"[DONE]"])
+
+
+def _chunk(delta: bytes, finish: bytes = b"null", usage: bytes = b"null") -> bytes:
+    return b"".join([
+        b'{"id":"chatcmpl-bench","object":"chat.completion.chunk","created":1796292343,',
+        b'"model":"m","choices":[{"index":0,"delta":', delta, b',"finish_reason":', finish,
+        b'}],"usage":', usage, b"}",
+    ])  # fmt: skip
+
+
+# A zero-latency upstream's stream, as one read: a role chunk, the content chunks, the finish
+# and the usage chunk, [DONE].
+STREAMED = _sse(
+    [
+        _chunk(b'{"role":"assistant","content":""}'),
+        *(_chunk(b'{"content":" word%d"}' % n) for n in range(STREAM_CHUNKS)),
+        _chunk(b"{}", finish=b'"stop"'),
+        _chunk(b"{}", usage=b'{"prompt_tokens":56,"completion_tokens":40,"total_tokens":96}'),
+    ]
+)
 _ENVIRONMENT = {
     "TIERGATE_UPSTREAM_MODE": "http",
     "TIERGATE_UPSTREAM_BASE_URL": "http://upstream.invalid/v1",  # never dialled
@@ -60,20 +86,28 @@ _READY, _DONE = "in_process: measuring", "in_process: measured"
 
 
 class _RecordedUpstream:
-    """Stands in for the aiohttp transport: every call gets the same completion."""
+    """Stands in for the aiohttp transport: every call gets the same completion or stream."""
+
+    def __init__(self, *, streamed: bool) -> None:
+        if streamed:
+            self._content_type, self._body = b"text/event-stream", STREAMED
+        else:
+            self._content_type, self._body = b"application/json", COMPLETION
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        headers = [(b"content-type", b"application/json")]
-        return httpx.Response(200, headers=headers, stream=httpx.ByteStream(COMPLETION))
+        headers = [(b"content-type", self._content_type)]
+        return httpx.Response(200, headers=headers, stream=httpx.ByteStream(self._body))
 
     async def aclose(self) -> None:
         return None
 
 
-async def _recorded_clients(settings: Settings) -> AsyncIterator[dict[str, UpstreamHttpClient]]:
+async def _recorded_clients(
+    settings: Settings, streamed: bool
+) -> AsyncIterator[dict[str, UpstreamHttpClient]]:
     upstream = settings.upstreams[0]
     client = UpstreamHttpClient(
-        transport=_RecordedUpstream(),  # type: ignore[arg-type]
+        transport=_RecordedUpstream(streamed=streamed),  # type: ignore[arg-type]
         base_url=upstream.base_url.rstrip("/") + "/",
     )
     yield {upstream.name: client}
@@ -94,16 +128,24 @@ class _Driver:
             ],
         }  # fmt: skip
         self.statuses: dict[int, int] = {}
+        self.body_bytes = 0
 
     async def request(self) -> None:
         message = {"type": "http.request", "body": self._body, "more_body": False}
+        received = False
 
         async def receive() -> dict[str, Any]:
+            nonlocal received
+            if received:  # the client stays connected: a stream's hang-up watch waits here
+                await asyncio.Future()
+            received = True
             return message
 
         async def send(event: dict[str, Any]) -> None:
             if event["type"] == "http.response.start":
                 self.statuses[event["status"]] = self.statuses.get(event["status"], 0) + 1
+            else:
+                self.body_bytes += len(event.get("body", b""))
 
         await self._app(dict(self._scope), receive, send)  # type: ignore[arg-type]
 
@@ -131,10 +173,11 @@ async def _measure(args: argparse.Namespace, body: bytes) -> None:
     os.environ.update(_ENVIRONMENT)
     settings = load_settings()
     container = Container(settings=settings)
-    container.http_clients.override(providers.Resource(_recorded_clients, settings))
+    streamed = args.stream
+    container.http_clients.override(providers.Resource(_recorded_clients, settings, streamed))
     app = create_app(container)
     inbox, lifespan = await _lifespan(app)
-    driver = _Driver(app, body)
+    driver = _Driver(app, _streaming(body) if streamed else body)
     await driver.run(400, args.concurrency)  # warm-up: lazily built state, caches, allocator
     if args.signal_file:
         await _between_signals(driver, args)
@@ -144,6 +187,14 @@ async def _measure(args: argparse.Namespace, body: bytes) -> None:
     await lifespan
     if set(driver.statuses) != {200}:
         sys.exit(f"not every request succeeded: {driver.statuses}")
+    answered = sum(driver.statuses.values())
+    print(f"answers: {answered}, {driver.body_bytes / answered:.0f} body bytes each")
+
+
+def _streaming(body: bytes) -> bytes:
+    request = json.loads(body)
+    request["stream"] = True
+    return json.dumps(request).encode()
 
 
 async def _fastest_round(driver: _Driver, args: argparse.Namespace) -> float:
@@ -179,6 +230,7 @@ def _count_instructions(args: argparse.Namespace) -> None:
             "valgrind", "--tool=callgrind", "--instr-atstart=no", f"--callgrind-out-file={out}",
             sys.executable, "-m", "bench.perf.in_process", "--requests", str(args.requests),
             "--concurrency", str(args.concurrency), "--signal-file", str(signal),
+            *(["--stream"] if args.stream else []),
             *(["--body", args.body] if args.body else []),
         ]  # fmt: skip
         with log.open("w") as stderr:
@@ -215,6 +267,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--body", help="a chat request body (default: a short support prompt)")
+    parser.add_argument("--stream", action="store_true", help="streamed chat requests")
     parser.add_argument("--instructions", action="store_true", help="count, under callgrind")
     parser.add_argument("--signal-file", help=argparse.SUPPRESS)
     args = parser.parse_args()
