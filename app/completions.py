@@ -9,6 +9,8 @@ from domain.completion import CompletionSummary
 from domain.errors import UpstreamError
 from domain.pricing import Usage
 
+DecodedChunk = tuple[bytes, ChunkView]  # a stream chunk as it came, and what it says
+
 _completion_decoder = msgspec.json.Decoder(CompletionView)
 _chunk_decoder = msgspec.json.Decoder(ChunkView)
 

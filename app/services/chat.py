@@ -10,7 +10,7 @@ from msgspec import Raw
 
 from app import sse
 from app.call_context import CallContext
-from app.completions import decode_chunk, summarize_completion, to_usage
+from app.completions import DecodedChunk, decode_chunk, summarize_completion, to_usage
 from app.forwarding import RawFields, parse_chat_request, upstream_body
 from app.observability.observer import SILENT, ChatObserver, RequestWatch
 from app.prompt_shape import prompt_shape
@@ -334,13 +334,10 @@ class ChatService:
         outcome = "ok"
         failure: BaseException | None = None
 
-        def relayed(payloads: list[bytes], *, tallied: bool) -> bytes:
+        def relayed(chunks: list[DecodedChunk]) -> bytes:
             """Events that arrived together leave together: one write to the client."""
             out = []
-            for payload in payloads:
-                chunk = decode_chunk(payload)
-                if not tallied:
-                    tally.add(chunk)
+            for payload, chunk in chunks:
                 if capture is not None:
                     capture.add(payload)
                 if event := self._outgoing(payload, chunk, request, log, model):
@@ -348,10 +345,13 @@ class ChatService:
             return b"".join(out)
 
         try:
-            if out := relayed(opened.buffered, tallied=True):  # the executor tallied these
+            if out := relayed(opened.buffered):  # decoded and tallied by the executor
                 yield out
             async for batch in opened.events:
-                if out := relayed(batch, tallied=False):
+                chunks = [(payload, decode_chunk(payload)) for payload in batch]
+                for _, chunk in chunks:
+                    tally.add(chunk)
+                if out := relayed(chunks):
                     yield out
             # Only a stream that completed is stored (before [DONE], so the client's next
             # identical request can already hit) or scored.
@@ -375,7 +375,7 @@ class ChatService:
             seen = Usage(input_tokens=estimated_input, output_tokens=tally.text_chars // 4)
             usage = tally.usage or seen
             log.add(model, opened.stream.upstream, outcome, usage)
-            first = opened.buffered[0] if opened.buffered else None
+            first = opened.buffered[0][0] if opened.buffered else None
             opened.attempt.answered(opened.stream.upstream, usage, tally.finish_reason, first)
             opened.attempt.end(failure)
             watch.settled(log, report)

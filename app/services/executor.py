@@ -8,7 +8,7 @@ import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 
-from app.completions import StreamTally, decode_chunk, summarize_completion
+from app.completions import DecodedChunk, StreamTally, decode_chunk, summarize_completion
 from app.observability.observer import SILENT, AttemptWatch, ChatObserver
 from app.observability.request_record import awaiting_upstream, upstream_events
 from app.services.attempts import AttemptLog
@@ -44,7 +44,7 @@ class OpenedStream:
     events: AsyncIterator[list[bytes]]  # the rest of the stream, after `buffered`
     candidate: Candidate
     position: int
-    buffered: list[bytes]  # chunks read while checking for content, not yet sent
+    buffered: list[DecodedChunk]  # read while checking for content, not yet sent
     tally: StreamTally
     attempt: AttemptWatch  # the relay ends it when the stream ends
 
@@ -190,13 +190,14 @@ class PlanExecutor:
         watch: AttemptWatch,
     ) -> OpenedStream:
         tally = StreamTally()
-        buffered: list[bytes] = []
+        buffered: list[DecodedChunk] = []
         events = upstream_events(aiter(stream.events()))
         try:
             async for batch in events:
                 for payload in batch:
-                    tally.add(decode_chunk(payload))
-                buffered.extend(batch)
+                    chunk = decode_chunk(payload)
+                    tally.add(chunk)
+                    buffered.append((payload, chunk))
                 if tally.has_content:
                     return OpenedStream(stream, events, candidate, position, buffered, tally, watch)
         except UpstreamError as exc:
