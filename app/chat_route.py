@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import AsyncGenerator
+from typing import Any
 
 from litestar import Litestar
 from litestar.enums import ScopeType
@@ -119,35 +120,39 @@ async def _send_stream(
     send: Send,
 ) -> None:
     """Relay the events until they end or the client hangs up, whichever comes first: a client
-    that went away cancels the relay, which closes the upstream stream and settles the call."""
+    that went away cancels the relay, which closes the upstream stream and settles the call.
+
+    The relay runs in this task and a watcher cancels it on a hang-up: one task per stream
+    instead of a relay task, a watcher task and a wait on both."""
     await send(_start(200, [*headers, _EVENT_STREAM]))
-    relay = asyncio.ensure_future(_relay(events, send))
-    hang_up = asyncio.ensure_future(_client_hang_up(receive))
+    relaying = asyncio.current_task()
+    assert relaying is not None
+    watcher = asyncio.ensure_future(_cancel_on_hang_up(receive, relaying))
     try:
-        await asyncio.wait((relay, hang_up), return_when=asyncio.FIRST_COMPLETED)
-        client_left = hang_up.done()
-    finally:
-        hang_up.cancel()
-        if not relay.done():
-            relay.cancel()
-            await asyncio.gather(relay, return_exceptions=True)
-        await events.aclose()
-    if client_left:
+        async for event in events:
+            await send(_body(event, more=True))
+    except asyncio.CancelledError:
+        if not _hung_up(watcher) or relaying.uncancel() > 0:
+            raise  # cancelled from outside (a shutdown), not by the watcher
         return
-    if (failure := relay.exception()) is not None:
+    except Exception as failure:
         # The status line has gone out: all that is left is to log the failure and end the body.
         logger.error("chat stream failed: %s", type(failure).__name__, exc_info=failure)
+    finally:
+        watcher.cancel()
+        await events.aclose()
     await send(_body(b""))
 
 
-async def _relay(events: AsyncGenerator[bytes, None], send: Send) -> None:
-    async for event in events:
-        await send(_body(event, more=True))
-
-
-async def _client_hang_up(receive: Receive) -> None:
+async def _cancel_on_hang_up(receive: Receive, relaying: asyncio.Task[Any]) -> None:
     while (await receive())["type"] != "http.disconnect":
         pass
+    relaying.cancel()
+
+
+def _hung_up(watcher: asyncio.Future[None]) -> bool:
+    """The watcher saw the client leave (and so cancelled the relay)."""
+    return watcher.done() and not watcher.cancelled() and watcher.exception() is None
 
 
 async def _send_error(send: Send, reply: ErrorReply) -> None:

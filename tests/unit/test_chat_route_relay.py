@@ -1,0 +1,83 @@
+"""The chat route's stream relay: it ends with the events, on a hang-up, or on an outside cancel."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncGenerator
+from typing import Any
+
+import pytest
+
+from app.chat_route import _send_stream
+
+
+class _Client:
+    """An ASGI client that has sent its request and may hang up."""
+
+    def __init__(self) -> None:
+        self.sent: list[dict[str, Any]] = []
+        self._left = asyncio.Event()
+
+    def hang_up(self) -> None:
+        self._left.set()
+
+    async def receive(self) -> dict[str, Any]:
+        await self._left.wait()
+        return {"type": "http.disconnect"}
+
+    async def send(self, message: dict[str, Any]) -> None:
+        self.sent.append(message)
+
+    def bodies(self) -> list[bytes]:
+        return [m["body"] for m in self.sent if m["type"] == "http.response.body"]
+
+
+class _Events:
+    """Upstream events: a few at once, then as many as `more` allows."""
+
+    def __init__(self, first: int) -> None:
+        self.first = first
+        self.more = asyncio.Event()
+        self.closed = False
+
+    async def stream(self) -> AsyncGenerator[bytes, None]:
+        try:
+            for n in range(self.first):
+                yield b"event %d" % n
+            await self.more.wait()
+            yield b"last"
+        finally:
+            self.closed = True
+
+
+async def _relay(client: _Client, events: _Events) -> None:
+    await _send_stream(events.stream(), [], client.receive, client.send)  # type: ignore[arg-type]
+
+
+async def test_the_events_are_relayed_and_the_body_ended() -> None:
+    client, events = _Client(), _Events(first=2)
+    events.more.set()
+    await _relay(client, events)
+    assert client.bodies() == [b"event 0", b"event 1", b"last", b""]
+    assert events.closed
+
+
+async def test_a_hang_up_stops_the_relay_and_closes_the_events() -> None:
+    client, events = _Client(), _Events(first=2)
+    relay = asyncio.ensure_future(_relay(client, events))
+    await asyncio.sleep(0.01)
+    client.hang_up()
+    await asyncio.wait_for(relay, timeout=2)  # returns: the hang-up is not an error
+    assert client.bodies() == [b"event 0", b"event 1"]  # no end of body for a gone client
+    assert events.closed
+    assert not relay.cancelled() and relay.cancelling() == 0  # the watcher's cancel is undone
+
+
+async def test_a_cancel_from_outside_still_cancels() -> None:
+    client, events = _Client(), _Events(first=1)
+    relay = asyncio.ensure_future(_relay(client, events))
+    await asyncio.sleep(0.01)
+    relay.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await relay
+    assert events.closed
