@@ -8,13 +8,12 @@ anything else is recorded as "other", so callers cannot create series by sending
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from decimal import Decimal
-from typing import Generic, TypeVar
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
-from prometheus_client.metrics import MetricWrapperBase
-from prometheus_client.metrics_core import Metric
+from prometheus_client import CollectorRegistry, generate_latest
+
+from infra.metric_families import CounterFamily, Families, GaugeFamily, HistogramFamily
 
 # Brackets the latency SLO (out above 2 s, in below 1.5 s) finely; see DESIGN section 9.
 LATENCY_BUCKETS = (
@@ -33,24 +32,6 @@ BREAKER_STATES = {"closed": 0, "half-open": 1, "open": 2}
 # The classic text format; Litestar appends "; charset=utf-8" to text/* media types.
 CONTENT_TYPE = "text/plain; version=0.0.4"
 
-M = TypeVar("M", bound=MetricWrapperBase)
-
-
-class _Children(Generic[M]):
-    """A family's children by label values: bound on first use, then a dict lookup."""
-
-    __slots__ = ("_children", "_family")
-
-    def __init__(self, family: M) -> None:
-        self._family = family
-        self._children: dict[tuple[str, ...], M] = {}
-
-    def __call__(self, *values: str) -> M:
-        child = self._children.get(values)
-        if child is None:
-            child = self._children[values] = self._family.labels(*values)
-        return child
-
 
 class GatewayMetrics:
     """The gateway's metric families; methods take raw values and bound them before labelling."""
@@ -58,66 +39,69 @@ class GatewayMetrics:
     def __init__(
         self, *, models: Iterable[str], routes: Iterable[str], upstreams: Iterable[str]
     ) -> None:
-        self.registry = r = CollectorRegistry()
         self._models = frozenset(models)
         self._routes = frozenset((*routes, PINNED, NONE))
         self._upstreams = frozenset(upstreams)
-        self._duration = _Children(Histogram(
+        self._duration = HistogramFamily(
             "tiergate_request_duration_seconds",
             "Time from request start until the response (or the stream) ended.",
-            ["endpoint", "stream"], buckets=LATENCY_BUCKETS, registry=r,
-        ))  # fmt: skip
-        self._overhead = _Children(Histogram(
+            ["endpoint", "stream"], LATENCY_BUCKETS,
+        )  # fmt: skip
+        self._overhead = HistogramFamily(
             "tiergate_gateway_overhead_seconds",
             "Request time not spent waiting on an upstream: queueing plus processing.",
-            ["endpoint"], buckets=OVERHEAD_BUCKETS, registry=r,
-        ))  # fmt: skip
-        self._first_chunk = _Children(Histogram(
+            ["endpoint"], OVERHEAD_BUCKETS,
+        )  # fmt: skip
+        self._first_chunk = HistogramFamily(
             "tiergate_time_to_first_chunk_seconds",
             "Time from request start until the first body chunk of an event stream.",
-            ["route"], buckets=LATENCY_BUCKETS, registry=r,
-        ))  # fmt: skip
-        self.in_flight = Gauge("tiergate_requests_in_flight", "Requests being served.", registry=r)
-        self._requests = _Children(Counter(
-            "tiergate_requests_total", "Requests served.",
-            ["endpoint", "route", "model", "status"], registry=r,
-        ))  # fmt: skip
-        self._tokens = _Children(Counter(
+            ["route"], LATENCY_BUCKETS,
+        )  # fmt: skip
+        self.in_flight = GaugeFamily("tiergate_requests_in_flight", "Requests being served.")
+        self._requests = CounterFamily(
+            "tiergate_requests_total", "Requests served.", ["endpoint", "route", "model", "status"]
+        )
+        self._tokens = CounterFamily(
             "tiergate_tokens_total", "Tokens billed by upstreams, every attempt included.",
-            ["direction", "model", "route"], registry=r,
-        ))  # fmt: skip
-        self._cost = _Children(Counter(
+            ["direction", "model", "route"],
+        )  # fmt: skip
+        self._cost = CounterFamily(
             "tiergate_cost_usd_total", "Upstream spend in USD, every attempt included.",
-            ["model", "route"], registry=r,
-        ))  # fmt: skip
-        self._baseline = _Children(Counter(
+            ["model", "route"],
+        )  # fmt: skip
+        self._baseline = CounterFamily(
             "tiergate_baseline_cost_usd_total",
             "What the answers would have cost on the baseline model, in USD.",
-            ["model", "route"], registry=r,
-        ))  # fmt: skip
-        self._cache = _Children(Counter(
-            "tiergate_cache_lookups_total", "Response cache lookups.", ["result"], registry=r
-        ))  # fmt: skip
-        self._attempts = _Children(Counter(
+            ["model", "route"],
+        )  # fmt: skip
+        self._cache = CounterFamily(
+            "tiergate_cache_lookups_total", "Response cache lookups.", ["result"]
+        )
+        self._attempts = CounterFamily(
             "tiergate_upstream_attempts_total", "Upstream attempts by outcome.",
-            ["upstream", "model", "outcome"], registry=r,
-        ))  # fmt: skip
-        self._retries = _Children(Counter(
+            ["upstream", "model", "outcome"],
+        )  # fmt: skip
+        self._retries = CounterFamily(
             "tiergate_retries_total", "Retries of the same model, by the failure before them.",
-            ["reason"], registry=r,
-        ))  # fmt: skip
-        self._fallbacks = _Children(Counter(
-            "tiergate_fallbacks_total", "Moves to the plan's next model, by cause.", ["reason"],
-            registry=r,
-        ))  # fmt: skip
-        self._breaker = _Children(Gauge(
+            ["reason"],
+        )  # fmt: skip
+        self._fallbacks = CounterFamily(
+            "tiergate_fallbacks_total", "Moves to the plan's next model, by cause.", ["reason"]
+        )
+        self._breaker = GaugeFamily(
             "tiergate_breaker_state", "Circuit breaker state: 0 closed, 1 half-open, 2 open.",
-            ["upstream", "model"], registry=r,
-        ))  # fmt: skip
+            ["upstream", "model"],
+        )  # fmt: skip
+        self.registry = CollectorRegistry()
+        self.registry.register(Families([
+            self._duration, self._overhead, self._first_chunk, self.in_flight, self._requests,
+            self._tokens, self._cost, self._baseline, self._cache, self._attempts, self._retries,
+            self._fallbacks, self._breaker,
+        ]))  # fmt: skip
         # The series the autoscaling queries read exist from the start, at zero.
         for stream in ("false", "true"):
-            self._duration("chat", stream)
-        self._overhead("chat")
+            self._duration.child(("chat", stream))
+        self._overhead.child(("chat",))
 
     def route_label(self, route: str | None) -> str:
         return NONE if route is None else route if route in self._routes else OTHER
@@ -135,14 +119,14 @@ class GatewayMetrics:
         """One served request, of which `upstream_s` was spent waiting on upstreams."""
         endpoint = endpoint if endpoint in ENDPOINTS else OTHER
         route = self.route_label(route)
-        self._duration(endpoint, "true" if stream else "false").observe(total_s)
-        self._overhead(endpoint).observe(max(total_s - upstream_s, 0.0))
+        self._duration.observe((endpoint, "true" if stream else "false"), total_s)
+        self._overhead.observe((endpoint,), max(total_s - upstream_s, 0.0))
         if first_chunk_s is not None:
-            self._first_chunk(route).observe(first_chunk_s)
-        self._requests(endpoint, route, self.model_label(model), str(status)).inc()
+            self._first_chunk.observe((route,), first_chunk_s)
+        self._requests.inc((endpoint, route, self.model_label(model), str(status)))
 
     def attempt_finished(self, *, upstream: str | None, model: str, outcome: str) -> None:
-        self._attempts(self.upstream_label(upstream), self.model_label(model), outcome).inc()
+        self._attempts.inc((self.upstream_label(upstream), self.model_label(model), outcome))
 
     def billed(
         self, *, model: str, route: str | None, input_tokens: int, output_tokens: int,
@@ -151,49 +135,36 @@ class GatewayMetrics:
         """One attempt's usage and what it cost."""
         model, route = self.model_label(model), self.route_label(route)
         if input_tokens:
-            self._tokens("input", model, route).inc(input_tokens)
+            self._tokens.inc(("input", model, route), input_tokens)
         if output_tokens:
-            self._tokens("output", model, route).inc(output_tokens)
+            self._tokens.inc(("output", model, route), output_tokens)
         if cost_usd:
-            self._cost(model, route).inc(float(cost_usd))
+            self._cost.inc((model, route), float(cost_usd))
 
     def answered(self, *, model: str, route: str | None, baseline_usd: Decimal, cache: str) -> None:
         """A request got its answer: the baseline it is compared with and how the cache fared
         (`cache` as in the x-tiergate-cache header: hit, semantic-hit, miss, bypass)."""
         model, route = self.model_label(model), self.route_label(route)
-        self._baseline(model, route).inc(float(baseline_usd))
+        self._baseline.inc((model, route), float(baseline_usd))
         result = cache.replace("-", "_")
-        self._cache(result if result in CACHE_RESULTS else OTHER).inc()
+        self._cache.inc((result if result in CACHE_RESULTS else OTHER,))
 
     def cache_failed(self, operation: str, error: BaseException) -> None:
         """For the caches' `on_error(operation, error)` hook: the request went on uncached."""
-        self._cache("error").inc()
+        self._cache.inc(("error",))
 
     def retried(self, reason: str) -> None:
-        self._retries(reason).inc()
+        self._retries.inc((reason,))
 
     def fell_back(self, reason: str) -> None:
-        self._fallbacks(reason).inc()
+        self._fallbacks.inc((reason,))
 
     def breaker_state_changed(self, upstream: str, model: str, state: str) -> None:
         """For the breaker registry's `on_state_change(upstream, model, state)` hook."""
         value = BREAKER_STATES.get(state.replace("_", "-"))
         if value is not None:
-            self._breaker(self.upstream_label(upstream), self.model_label(model)).set(value)
+            self._breaker.set((self.upstream_label(upstream), self.model_label(model)), value)
 
     def exposition(self) -> bytes:
         """The registry in the Prometheus text format (`CONTENT_TYPE`)."""
-        return generate_latest(_WithoutCreated(self.registry))
-
-
-class _WithoutCreated:
-    """The registry minus `*_created` samples: they would double the series and nobody reads them
-    (prometheus_client's own switch for this is process-global)."""
-
-    def __init__(self, registry: CollectorRegistry) -> None:
-        self._registry = registry
-
-    def collect(self) -> Iterator[Metric]:
-        for family in self._registry.collect():
-            family.samples = [s for s in family.samples if not s.name.endswith("_created")]
-            yield family
+        return generate_latest(self.registry)
