@@ -173,3 +173,17 @@ def test_each_instance_has_its_own_registry_not_the_global_one() -> None:
     assert value(first, "requests_in_flight") == 1
     assert value(second, "requests_in_flight") == 0
     assert b"tiergate_" not in prometheus_client.generate_latest(prometheus_client.REGISTRY)
+
+
+def test_an_observation_on_a_bound_counts_in_that_bucket_and_the_buckets_are_cumulative(
+    metrics: GatewayMetrics,
+) -> None:
+    finish(metrics, total_s=0.005)  # Prometheus' le: less than or equal
+    finish(metrics, total_s=0.0051)
+    finish(metrics, total_s=99.0)  # beyond every bound: +Inf only
+
+    def bucket(le: str) -> float:
+        return value(metrics, "request_duration_seconds_bucket", **CHAT_NOT_STREAMED, le=le)
+
+    assert (bucket("0.005"), bucket("0.01"), bucket("60.0"), bucket("+Inf")) == (1, 2, 2, 3)
+    assert value(metrics, "request_duration_seconds_count", **CHAT_NOT_STREAMED) == 3
