@@ -30,12 +30,17 @@ from domain.governance_errors import HardLimitReached, MaxCostExceeded, TenantRa
 from domain.governance_ports import RateLimiter, ReserveOutcome, SpendStore
 from domain.ledger import SpendRecord, from_units
 from domain.rate_limits import MinuteWindow, RateDecision
+from domain.spend_windows import SpendWindow, windows_at
 from domain.tenants import Tenant, feature_tag
 
 logger = logging.getLogger(__name__)
 _UNKNOWN = Balance()
 _ALLOWED = BudgetDecision(Verdict.ALLOW)
 _RESERVE_ATTEMPTS = 3  # a refused reservation re-decides on fresh balances, then gives up
+# Budget lines kept for this many (tenant, feature) pairs; feature tags come from a request
+# header, so the memo is bounded and simply starts over when full.
+_LINES_KEPT = 4096
+Windows = tuple[SpendWindow, SpendWindow]
 
 
 @dataclass(slots=True)
@@ -76,6 +81,7 @@ class AdmissionControl:
         self._limiter = limiter
         self._guard = guard
         self._wall_clock = wall_clock
+        self._lines: dict[tuple[str, str], tuple[Windows, Tenant, tuple[BudgetLine, ...]]] = {}
 
     async def admit(
         self,
@@ -90,7 +96,7 @@ class AdmissionControl:
         tag = feature_tag(feature)
         now = self._wall_clock()
         rate, minute = await self._take_rate(tenant, estimated_tokens, now)
-        lines = budget_lines(tenant.name, tag, tenant.budget, tenant.budget_for(tag), now=now)
+        lines = self._lines_for(tenant, tag, now)
         try:
             decision, reserved = await self._reserve(lines, worst_case, max_cost, now)
         except BaseException:
@@ -120,9 +126,7 @@ class AdmissionControl:
     def unreserved(self, tenant: Tenant, feature: str) -> Admission:
         """For a call the gateway makes by itself: charged to the lines, nothing reserved."""
         tag = feature_tag(feature)
-        lines = budget_lines(
-            tenant.name, tag, tenant.budget, tenant.budget_for(tag), now=self._wall_clock()
-        )
+        lines = self._lines_for(tenant, tag, self._wall_clock())
         return Admission(
             tenant=tenant,
             feature=tag,
@@ -144,6 +148,20 @@ class AdmissionControl:
         admission.settled = True
         # Shielded: a client disconnect cancelling the caller must not lose the record.
         await asyncio.shield(self._write(admission, record, actual_tokens))
+
+    def _lines_for(self, tenant: Tenant, feature: str, now: float) -> tuple[BudgetLine, ...]:
+        """The lines change only with the tenant's settings, the feature and the UTC day, so
+        they are built once for each and reused (they were ~2% of a call's work)."""
+        windows = windows_at(now)  # the same object all day long
+        kept = self._lines.get((tenant.name, feature))
+        if kept is not None and kept[0] is windows and kept[1] is tenant:
+            return kept[2]
+        budget = tenant.budget_for(feature)
+        lines = budget_lines(tenant.name, feature, tenant.budget, budget, now=now)
+        if len(self._lines) >= _LINES_KEPT:
+            self._lines.clear()
+        self._lines[tenant.name, feature] = (windows, tenant, lines)
+        return lines
 
     async def _take_rate(
         self, tenant: Tenant, tokens: int, now: float

@@ -177,6 +177,25 @@ async def test_soft_limit_downgrades_and_hard_limit_rejects(clock: FakeClock) ->
     assert caught.value.retry_after_s == pytest.approx(12 * 3600 - 90)
 
 
+async def test_a_daily_limit_starts_over_on_the_next_utc_day(clock: FakeClock) -> None:
+    gov = service(clock)
+    await spend(gov, await admit(gov, feature="rerank"), "0.30")
+    with pytest.raises(HardLimitReached):
+        await admit(gov, feature="rerank", economy=None)
+    clock.advance(12 * 3600)  # past midnight UTC: new daily lines, same tenant and feature
+    admitted = await admit(gov, feature="rerank", economy=None)
+    assert admitted.day == "2025-03-15"
+    assert not admitted.downgrade_to_economy
+
+
+async def test_changed_budgets_apply_to_the_next_call(clock: FakeClock) -> None:
+    gov = service(clock)
+    await spend(gov, await admit(gov, tenant=BILLING), "0.50")
+    capped = Tenant(name="billing", budget=Budget(daily=SpendLimit(hard_usd=Decimal("0.40"))))
+    with pytest.raises(HardLimitReached):  # same tenant name, new settings (a config reload)
+        await admit(gov, tenant=capped)
+
+
 async def test_feature_budget_rejects_only_that_feature(clock: FakeClock) -> None:
     gov = service(clock)
     await spend(gov, await admit(gov, feature="rerank"), "0.29")
