@@ -7,7 +7,6 @@ from calls that spend more than they reserved, and is bounded by the calls in fl
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
 from collections.abc import Callable
@@ -15,6 +14,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import partial
 
+from app.services.shielded import shielded
 from app.services.store_guard import StoreGuard
 from domain.budgets import (
     Balance,
@@ -147,7 +147,7 @@ class AdmissionControl:
             return
         admission.settled = True
         # Shielded: a client disconnect cancelling the caller must not lose the record.
-        await asyncio.shield(self._write(admission, record, actual_tokens))
+        await shielded(self._write(admission, record, actual_tokens))
 
     def _lines_for(self, tenant: Tenant, feature: str, now: float) -> tuple[BudgetLine, ...]:
         """The lines change only with the tenant's settings, the feature and the UTC day, so
