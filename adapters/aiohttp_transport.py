@@ -18,6 +18,8 @@ import httpx
 
 from adapters.error_translation import ErrorTranslation
 
+_HTTP_1_1 = {"http_version": b"HTTP/1.1"}
+
 
 class AiohttpTransport(httpx.AsyncBaseTransport):
     def __init__(self, *, max_connections: int) -> None:
@@ -26,9 +28,34 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
         self._proxies: dict[tuple[str, str, int | None], str | None] = {}
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        response = await self._send(request)
+        return httpx.Response(
+            status_code=response.status,
+            headers=response.raw_headers,
+            stream=_ResponseStream(response),
+            extensions=_HTTP_1_1,
+        )
+
+    async def read_whole(self, request: httpx.Request) -> httpx.Response:
+        """The response with its body read, for a caller that wants it whole: what
+        `handle_async_request` and `aread` give, without a stream to read it through."""
+        response = await self._send(request)
+        try:
+            with _as_httpx_errors(stage="read"):
+                body = await response.read()
+        finally:
+            response.release()
+        return httpx.Response(
+            status_code=response.status,
+            headers=response.raw_headers,
+            content=body,  # decoded by httpx as the response's content-encoding says
+            extensions=_HTTP_1_1,
+        )
+
+    async def _send(self, request: httpx.Request) -> aiohttp.ClientResponse:
         timeout = _client_timeout(request.extensions.get("timeout", {}))
         with _as_httpx_errors(stage="connect"):
-            response = await self._open_session().request(
+            return await self._open_session().request(
                 request.method,
                 str(request.url),
                 headers=request.headers.multi_items(),
@@ -38,12 +65,6 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
                 compress=None,
                 proxy=self._proxy_for(request.url),
             )
-        return httpx.Response(
-            status_code=response.status,
-            headers=response.raw_headers,
-            stream=_ResponseStream(response),
-            extensions={"http_version": b"HTTP/1.1"},
-        )
 
     async def aclose(self) -> None:
         if self._session is not None:

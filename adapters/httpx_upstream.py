@@ -64,13 +64,11 @@ class UpstreamHttpClient(httpx.AsyncClient):
             return await self.send(request, stream=stream)
         if self.is_closed:
             raise RuntimeError("Cannot send a request, as the client has been closed.")
-        response = await self._wire.handle_async_request(request)
+        if stream:
+            response = await self._wire.handle_async_request(request)
+        else:
+            response = await self._wire.read_whole(request)
         response.request = request
-        if not stream:
-            try:
-                await response.aread()
-            finally:
-                await response.aclose()
         return response
 
 
