@@ -148,13 +148,15 @@ class HttpxChatUpstream:
         headers["content-length"] = str(len(call.body))
         for name, value in call.headers:
             headers[name] = value
-        return httpx.Request(
+        request = httpx.Request(
             "POST",
             self._urls[path],
             headers=headers,
             stream=httpx.ByteStream(call.body),
             extensions={"timeout": _bounded(self._client.timeout, call.timeout_s)},
         )
+        request.headers.encoding = "ascii"  # as they were built: the copy would detect it again
+        return request
 
 
 class HttpxUpstreamStream:
