@@ -98,6 +98,10 @@ class _RecordedUpstream:
         headers = [(b"content-type", self._content_type)]
         return httpx.Response(200, headers=headers, stream=httpx.ByteStream(self._body))
 
+    async def read_whole(self, request: httpx.Request) -> httpx.Response:
+        headers = [(b"content-type", self._content_type)]
+        return httpx.Response(200, headers=headers, content=self._body)
+
     async def aclose(self) -> None:
         return None
 
