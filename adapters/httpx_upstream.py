@@ -163,7 +163,9 @@ class HttpxUpstreamStream:
     def __init__(self, response: httpx.Response, *, upstream: str) -> None:
         self.upstream = upstream
         self._response = response
-        self._batches = sse_batches(response.aiter_bytes())
+        # Without a content-encoding there is nothing to decode: the raw bytes skip a layer.
+        encoded = "content-encoding" in response.headers
+        self._batches = sse_batches(response.aiter_bytes() if encoded else response.aiter_raw())
         self._saw_done = False
 
     async def events(self) -> AsyncIterator[list[bytes]]:

@@ -66,6 +66,10 @@ class Upstream:
             assert request.transport is not None
             request.transport.close()
             return response
+        if mode == "gzipped-stream":
+            events = b"".join(b"data: " + CHUNK + b"\n\n" for _ in range(3)) + b"data: [DONE]\n\n"
+            headers = {"content-type": "text/event-stream", "content-encoding": "gzip"}
+            return web.Response(body=gzip.compress(events), headers=headers)
         if not body.get("stream"):
             answer = web.Response(body=ANSWER, content_type="application/json")
             answer.set_cookie("session", "tenant-a")
@@ -164,6 +168,15 @@ async def test_streams_hand_their_connection_back(upstream: Upstream, transport:
         assert [data async for batch in stream.events() for data in batch] == [CHUNK] * 3
         await stream.aclose()
     assert len(upstream.client_ports) == 1  # drained after [DONE], so one connection served all
+    await client._client.aclose()
+
+
+@pytest.mark.parametrize("transport", TRANSPORTS)
+async def test_a_compressed_stream_is_decoded(upstream: Upstream, transport: Transport) -> None:
+    client = adapter(upstream.base_url, transport)
+    stream = await client.open_stream(call(stream=True, mode="gzipped-stream"))
+    assert [data async for batch in stream.events() for data in batch] == [CHUNK] * 3
+    await stream.aclose()
     await client._client.aclose()
 
 
