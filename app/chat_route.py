@@ -26,6 +26,7 @@ from litestar.types import (
 )
 from litestar.types.asgi_types import RawHeaders
 
+from app import sse
 from app.chat_endpoint import ChatEndpoint
 from app.error_responses import (
     ErrorReply,
@@ -128,9 +129,12 @@ async def _send_stream(
     relaying = asyncio.current_task()
     assert relaying is not None
     watcher = asyncio.ensure_future(_cancel_on_hang_up(receive, relaying))
+    ended = False
     try:
         async for event in events:
-            await send(_body(event, more=True))
+            # [DONE] is a stream's last event: it ends the body in the same write.
+            ended = event == sse.DONE
+            await send(_body(event, more=not ended))
     except asyncio.CancelledError:
         if not _hung_up(watcher) or relaying.uncancel() > 0:
             raise  # cancelled from outside (a shutdown), not by the watcher
@@ -141,7 +145,8 @@ async def _send_stream(
     finally:
         watcher.cancel()
         await events.aclose()
-    await send(_body(b""))
+    if not ended:
+        await send(_body(b""))
 
 
 async def _cancel_on_hang_up(receive: Receive, relaying: asyncio.Task[Any]) -> None:

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from app import sse
 from app.chat_route import _send_stream
 
 
@@ -60,6 +61,21 @@ async def test_the_events_are_relayed_and_the_body_ended() -> None:
     await _relay(client, events)
     assert client.bodies() == [b"event 0", b"event 1", b"last", b""]
     assert events.closed
+
+
+async def test_done_ends_the_body_in_the_same_write() -> None:
+    client = _Client()
+
+    async def events() -> AsyncGenerator[bytes, None]:
+        yield b"data: {}\n\n"
+        yield sse.DONE
+
+    await _send_stream(events(), [], client.receive, client.send)  # type: ignore[arg-type]
+    bodies = [m for m in client.sent if m["type"] == "http.response.body"]
+    assert [(m["body"], m["more_body"]) for m in bodies] == [
+        (b"data: {}\n\n", True),
+        (sse.DONE, False),  # no empty message after it: one write fewer per stream
+    ]
 
 
 async def test_a_hang_up_stops_the_relay_and_closes_the_events() -> None:
