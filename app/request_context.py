@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import math
-import secrets
 import time
 from collections.abc import Mapping
 from typing import Any
 
 from app.call_context import CallContext
+from app.request_ids import request_ids
 from domain.cache_directives import parse_directives
 from domain.errors import InvalidRequest
 from domain.tenants import OPEN_TENANT, Tenant
@@ -27,7 +27,7 @@ def call_context(
     headers: Mapping[str, str], *, timeout_s: float, caller: Tenant = OPEN_TENANT
 ) -> CallContext:
     return CallContext(
-        request_id=secrets.token_hex(16),  # as long as a uuid4's hex, a third of its cost
+        request_id=request_ids.next(),
         tenant=caller.name,
         cache_scope=cache_scope(caller, headers.get("authorization")),
         feature=headers.get("x-tiergate-feature") or "untagged",
