@@ -28,6 +28,7 @@ class GovernanceStores:
     spend: SpendStore
     limiter: RateLimiter
     quality: QualityStore
+    wait: bool = True  # False: in process memory, every call answers without waiting
 
 
 def memory_stores(settings: GovernanceSettings) -> GovernanceStores:
@@ -37,6 +38,7 @@ def memory_stores(settings: GovernanceSettings) -> GovernanceStores:
         quality=MemoryQualityStore(
             max_requests=settings.recent_requests, request_ttl_s=float(settings.feedback_ttl_s)
         ),
+        wait=False,
     )
 
 
@@ -86,6 +88,7 @@ def build_governance(
         quality=stores.quality,
         quality_rule=build_quality_rule(settings.governance),
         on_store_failure=on_store_failure,
+        stores_wait=stores.wait,
     )
 
 

@@ -40,11 +40,16 @@ class GovernanceService:
         quality_rule: QualityRule,
         wall_clock: Callable[[], float] = time.time,
         on_store_failure: FailureHook | None = None,
+        stores_wait: bool = True,
     ) -> None:
         self.directory = directory
         self._guard = StoreGuard(on_failure=on_store_failure)
         self.admission = AdmissionControl(
-            spend=spend, limiter=limiter, guard=self._guard, wall_clock=wall_clock
+            spend=spend,
+            limiter=limiter,
+            guard=self._guard,
+            wall_clock=wall_clock,
+            stores_wait=stores_wait,
         )
         self.feedback = QualityFeedback(store=quality, rule=quality_rule, guard=self._guard)
         self.reporter = SpendReporter(store=spend, wall_clock=wall_clock)

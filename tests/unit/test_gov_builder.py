@@ -148,3 +148,10 @@ async def test_memory_stores_and_service_wiring() -> None:
     opened = await anext(resource)
     assert isinstance(opened.spend, MemorySpendStore)
     await resource.aclose()
+
+
+def test_only_stores_in_process_memory_settle_without_a_shield() -> None:
+    settings = Settings()
+    memory = memory_stores(settings.governance)
+    assert not memory.wait
+    assert not build_governance(settings, memory).admission._stores_wait

@@ -6,7 +6,7 @@ import asyncio
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import NoReturn
+from typing import Any, NoReturn
 
 import pytest
 
@@ -159,6 +159,63 @@ async def test_admit_reserves_the_worst_case_and_settle_records_once(clock: Fake
     assert [(g.key, g.totals.requests, g.totals.cost_usd) for g in report.groups] == [
         ("chat", 1, Decimal("0.04"))
     ]
+
+
+class _SlowSpendStore(MemorySpendStore):
+    """Settles only when the test opens the gate, as a remote store might."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.gate = asyncio.Event()
+
+    async def settle(
+        self, lines: Sequence[BudgetLine], reserved_units: int, record: SpendRecord | None
+    ) -> None:
+        await self.gate.wait()
+        await super().settle(lines, reserved_units, record)
+
+
+async def test_a_settlement_survives_its_caller_being_cancelled(clock: FakeClock) -> None:
+    store = _SlowSpendStore()
+    gov = service(clock, spend=store)  # stores that wait: settlement is shielded
+    admission = await admit(gov, tenant=BILLING)
+    settling = asyncio.ensure_future(spend(gov, admission, "0.25"))
+    await asyncio.sleep(0.01)
+    settling.cancel()  # the client hung up mid-settlement
+    with pytest.raises(asyncio.CancelledError):
+        await settling
+    store.gate.set()
+    await asyncio.sleep(0.01)
+    balances = await store.balances(admission.lines)
+    assert balances[0].committed_units == to_units(Decimal("0.25"))
+
+
+async def test_stores_that_never_wait_settle_without_a_task(clock: FakeClock) -> None:
+    store = MemorySpendStore()
+    gov = GovernanceService(
+        directory=directory(),
+        spend=store,
+        limiter=MemoryRateLimiter(),
+        quality=MemoryQualityStore(),
+        quality_rule=RULE,
+        wall_clock=clock,
+        stores_wait=False,
+    )
+    admission = await admit(gov, tenant=BILLING)
+    tasks: list[object] = []
+
+    def counting(loop: asyncio.AbstractEventLoop, coro: Any, **kw: Any) -> asyncio.Task[Any]:
+        tasks.append(coro)
+        return asyncio.Task(coro, loop=loop, **kw)
+
+    asyncio.get_running_loop().set_task_factory(counting)
+    try:
+        await spend(gov, admission, "0.25")
+    finally:
+        asyncio.get_running_loop().set_task_factory(None)
+    assert tasks == []
+    balances = await store.balances(admission.lines)
+    assert balances[0].committed_units == to_units(Decimal("0.25"))
 
 
 async def test_soft_limit_downgrades_and_hard_limit_rejects(clock: FakeClock) -> None:
