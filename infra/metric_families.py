@@ -24,44 +24,39 @@ from prometheus_client.utils import floatToGoString
 Labels = tuple[str, ...]  # label values, in the order of the family's label names
 
 
-class CounterFamily:
-    def __init__(self, name: str, documentation: str, labelnames: Sequence[str]) -> None:
-        self._describe = (name, documentation, list(labelnames))
-        self._values: dict[Labels, float] = {}
+class _OneNumberFamily:
+    """A family with one number per series: counters and gauges."""
 
-    def inc(self, labels: Labels, amount: float = 1.0) -> None:
-        values = self._values
-        values[labels] = values.get(labels, 0.0) + amount
+    _kind: type[CounterMetricFamily] | type[GaugeMetricFamily]
 
-    def collect(self) -> Metric:
-        name, documentation, labelnames = self._describe
-        family = CounterMetricFamily(name, documentation, labels=labelnames)
-        for labels, value in list(self._values.items()):
-            family.add_metric(labels, value)
-        return family
-
-
-class GaugeFamily:
     def __init__(self, name: str, documentation: str, labelnames: Sequence[str] = ()) -> None:
         self._describe = (name, documentation, list(labelnames))
         self._values: dict[Labels, float] = {} if labelnames else {(): 0.0}
-
-    def set(self, labels: Labels, value: float) -> None:
-        self._values[labels] = value
 
     def inc(self, labels: Labels = (), amount: float = 1.0) -> None:
         values = self._values
         values[labels] = values.get(labels, 0.0) + amount
 
-    def dec(self, labels: Labels = (), amount: float = 1.0) -> None:
-        self.inc(labels, -amount)
-
     def collect(self) -> Metric:
         name, documentation, labelnames = self._describe
-        family = GaugeMetricFamily(name, documentation, labels=labelnames)
+        family = self._kind(name, documentation, labels=labelnames)
         for labels, value in list(self._values.items()):
             family.add_metric(labels, value)
         return family
+
+
+class CounterFamily(_OneNumberFamily):
+    _kind = CounterMetricFamily
+
+
+class GaugeFamily(_OneNumberFamily):
+    _kind = GaugeMetricFamily
+
+    def set(self, labels: Labels, value: float) -> None:
+        self._values[labels] = value
+
+    def dec(self, labels: Labels = (), amount: float = 1.0) -> None:
+        self.inc(labels, -amount)
 
 
 class HistogramFamily:
