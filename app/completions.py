@@ -61,6 +61,15 @@ class StreamTally:
         self.usage: Usage | None = None
         self.text_chars = 0
 
+    def read(self, batch: list[bytes]) -> list[DecodedChunk]:
+        """Decode a batch of chunk payloads and count each in; the pairs are for relaying."""
+        chunks: list[DecodedChunk] = []
+        for payload in batch:
+            chunk = decode_chunk(payload)
+            self.add(chunk)
+            chunks.append((payload, chunk))
+        return chunks
+
     def add(self, chunk: ChunkView) -> None:
         if chunk.usage is not None:
             self.usage = to_usage(chunk.usage)

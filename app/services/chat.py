@@ -10,7 +10,7 @@ from msgspec import Raw
 
 from app import sse
 from app.call_context import CallContext
-from app.completions import DecodedChunk, decode_chunk, summarize_completion, to_usage
+from app.completions import DecodedChunk, summarize_completion, to_usage
 from app.forwarding import RawFields, parse_chat_request, upstream_body
 from app.observability.observer import SILENT, ChatObserver, RequestWatch
 from app.prompt_shape import prompt_shape
@@ -348,10 +348,7 @@ class ChatService:
             if out := relayed(opened.buffered):  # decoded and tallied by the executor
                 yield out
             async for batch in opened.events:
-                chunks = [(payload, decode_chunk(payload)) for payload in batch]
-                for _, chunk in chunks:
-                    tally.add(chunk)
-                if out := relayed(chunks):
+                if out := relayed(tally.read(batch)):
                     yield out
             # Only a stream that completed is stored (before [DONE], so the client's next
             # identical request can already hit) or scored.

@@ -8,7 +8,7 @@ import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 
-from app.completions import DecodedChunk, StreamTally, decode_chunk, summarize_completion
+from app.completions import DecodedChunk, StreamTally, summarize_completion
 from app.observability.observer import SILENT, AttemptWatch, ChatObserver
 from app.observability.request_record import awaiting_upstream, upstream_events
 from app.services.attempts import AttemptLog
@@ -194,10 +194,7 @@ class PlanExecutor:
         events = upstream_events(aiter(stream.events()))
         try:
             async for batch in events:
-                for payload in batch:
-                    chunk = decode_chunk(payload)
-                    tally.add(chunk)
-                    buffered.append((payload, chunk))
+                buffered.extend(tally.read(batch))
                 if tally.has_content:
                     return OpenedStream(stream, events, candidate, position, buffered, tally, watch)
         except UpstreamError as exc:
