@@ -73,14 +73,17 @@ class HistogramFamily:
 
     def child(self, labels: Labels) -> None:
         """Export `labels` from the start, at zero."""
-        self._series.setdefault(labels, [0.0] * (len(self._bounds) + 2))
+        self._series.setdefault(labels, self._empty())
 
     def observe(self, labels: Labels, value: float) -> None:
         series = self._series.get(labels)
         if series is None:
-            series = self._series[labels] = [0.0] * (len(self._bounds) + 2)
+            series = self._series[labels] = self._empty()
         series[bisect_left(self._bounds, value)] += 1
         series[-1] += value
+
+    def _empty(self) -> list[float]:
+        return [0.0] * (len(self._bounds) + 2)  # every bucket, +Inf, then the sum
 
     def collect(self) -> Metric:
         name, documentation, labelnames = self._describe
