@@ -31,6 +31,7 @@ import httpx
 import uvloop
 from dependency_injector import providers
 
+from adapters.aiohttp_transport import whole_response
 from adapters.httpx_upstream import UpstreamHttpClient
 from app.chat_route import ChatRoute
 from app.container import Container
@@ -86,7 +87,8 @@ _READY, _DONE = "in_process: measuring", "in_process: measured"
 
 
 class _RecordedUpstream:
-    """Stands in for the aiohttp transport: every call gets the same completion or stream."""
+    """Stands in for the aiohttp transport (its responses built the same way): every call gets
+    the same completion or stream."""
 
     def __init__(self, *, streamed: bool) -> None:
         if streamed:
@@ -99,8 +101,7 @@ class _RecordedUpstream:
         return httpx.Response(200, headers=headers, stream=httpx.ByteStream(self._body))
 
     async def read_whole(self, request: httpx.Request) -> httpx.Response:
-        headers = [(b"content-type", self._content_type)]
-        return httpx.Response(200, headers=headers, content=self._body)
+        return whole_response(200, ((b"content-type", self._content_type),), self._body)
 
     async def aclose(self) -> None:
         return None
