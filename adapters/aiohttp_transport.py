@@ -54,7 +54,7 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
                 request.method,
                 str(request.url),
                 headers=request.headers.multi_items(),
-                data=await request.aread(),
+                data=await _body_of(request),
                 timeout=timeout,
                 allow_redirects=False,
                 compress=None,
@@ -85,6 +85,14 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
                 cookie_jar=aiohttp.DummyCookieJar(),
             )
         return self._session
+
+
+async def _body_of(request: httpx.Request) -> bytes:
+    # The adapter's requests carry their body in a ByteStream, which joins in place;
+    # `aread` would go through an async generator for it.
+    if isinstance(request.stream, httpx.ByteStream):
+        return b"".join(request.stream)
+    return await request.aread()
 
 
 def whole_response(
