@@ -9,6 +9,10 @@ from collections.abc import Callable
 from domain.quality import ServedRequest
 
 _Pair = tuple[str, str]  # (route, model)
+# (expires at, tenant, route, model): a tuple of strings and a float, which the cyclic garbage
+# collector stops tracking, where a ServedRequest per entry would be walked by every full
+# collection (100,000 of them by default).
+_Entry = tuple[float, str, str, str]
 
 
 class MemoryQualityStore:
@@ -22,12 +26,13 @@ class MemoryQualityStore:
         self._max_requests = max_requests
         self._ttl_s = request_ttl_s
         self._clock = clock
-        self._recent: OrderedDict[str, tuple[float, ServedRequest]] = OrderedDict()
+        self._recent: OrderedDict[str, _Entry] = OrderedDict()
         self._scores: dict[_Pair, deque[float]] = {}
         self._demoted: set[_Pair] = set()
 
     async def remember(self, request_id: str, served: ServedRequest) -> None:
-        self._recent[request_id] = (self._clock() + self._ttl_s, served)
+        expires_at = self._clock() + self._ttl_s
+        self._recent[request_id] = (expires_at, served.tenant, served.route, served.model)
         self._recent.move_to_end(request_id)
         while len(self._recent) > self._max_requests:
             self._recent.popitem(last=False)
@@ -36,11 +41,11 @@ class MemoryQualityStore:
         entry = self._recent.get(request_id)
         if entry is None:
             return None
-        expires_at, served = entry
+        expires_at, tenant, route, model = entry
         if expires_at <= self._clock():
             del self._recent[request_id]
             return None
-        return served
+        return ServedRequest(tenant=tenant, route=route, model=model)
 
     async def claim(self, request_id: str) -> ServedRequest | None:
         served = await self.lookup(request_id)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gc
+
 from adapters.memory_limiter import MemoryRateLimiter
 from adapters.memory_quality_store import MemoryQualityStore
 from domain.quality import ServedRequest
@@ -51,6 +53,17 @@ async def test_quality_store_claims_each_request_once_and_expires_them() -> None
     assert await store.claim("r2") is None
     clock.advance(11)
     assert await store.lookup("r3") is None
+
+
+async def test_remembered_requests_are_not_walked_by_the_garbage_collector() -> None:
+    store = MemoryQualityStore()
+    gc.collect()
+    tracked_before = len(gc.get_objects())
+    for number in range(5000):
+        await store.remember(f"req-{number}", ServedRequest("acme", "auto", "small"))
+    gc.collect()  # entries made only of strings and numbers are untracked here
+    assert len(gc.get_objects()) - tracked_before < 100
+    assert await store.lookup("req-42") == ServedRequest("acme", "auto", "small")
 
 
 async def test_quality_store_keeps_the_last_window_of_scores() -> None:
