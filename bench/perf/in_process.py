@@ -11,14 +11,21 @@ requests/s on a shared machine. It prints CPU microseconds per request (the fast
 `--instructions` counts machine instructions per request instead, under valgrind's callgrind
 with collection switched on only around the measured requests: deterministic to ~0.1%, so a
 change of 1% shows in one run (it needs valgrind, ~1 minute; it is ~50x slower than native).
+
+`--full-collection` freezes the start-up heap as a served process does (infra/heap.py), serves
+`--requests` requests, and reports what a full garbage collection then walks and how long it
+takes: the objects requests leave behind (remembered request ids, memos, caches) set the
+length of the pauses in the latency tail.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import json
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -37,6 +44,7 @@ from app.chat_route import ChatRoute
 from app.container import Container
 from app.factory import create_app
 from infra.config_loader import load_settings
+from infra.heap import freeze_startup_heap
 from infra.settings import Settings
 
 BODY = (
@@ -186,6 +194,8 @@ async def _measure(args: argparse.Namespace, body: bytes) -> None:
     await driver.run(400, args.concurrency)  # warm-up: lazily built state, caches, allocator
     if args.signal_file:
         await _between_signals(driver, args)
+    elif args.full_collection:
+        await _full_collection(driver, args)
     else:
         print(f"CPU per request: {await _fastest_round(driver, args):.1f} us")
     await inbox.put({"type": "lifespan.shutdown"})
@@ -210,6 +220,20 @@ async def _fastest_round(driver: _Driver, args: argparse.Namespace) -> float:
         rounds.append((time.process_time() - started) / args.requests * 1e6)
     print("rounds (us per request):", " ".join(f"{r:.1f}" for r in rounds))
     return min(rounds)
+
+
+async def _full_collection(driver: _Driver, args: argparse.Namespace) -> None:
+    freeze_startup_heap()
+    await driver.run(args.requests, args.concurrency)
+    gc.collect()
+    tracked = len(gc.get_objects())  # the frozen start-up heap is not in it
+    pauses: list[float] = []
+    for _ in range(5):
+        started = time.perf_counter()
+        gc.collect()
+        pauses.append((time.perf_counter() - started) * 1e3)
+    print(f"after {args.requests:,} requests: {tracked:,} objects tracked outside the frozen heap")
+    print(f"full collection: {statistics.median(pauses):.2f} ms (median of 5)")
 
 
 async def _between_signals(driver: _Driver, args: argparse.Namespace) -> None:
@@ -274,6 +298,9 @@ def main() -> None:
     parser.add_argument("--body", help="a chat request body (default: a short support prompt)")
     parser.add_argument("--stream", action="store_true", help="streamed chat requests")
     parser.add_argument("--instructions", action="store_true", help="count, under callgrind")
+    parser.add_argument(
+        "--full-collection", action="store_true", help="time a full GC after the requests"
+    )
     parser.add_argument("--signal-file", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.instructions:
