@@ -11,7 +11,7 @@ from domain.quality import ServedRequest
 _Pair = tuple[str, str]  # (route, model)
 # (expires at, tenant, route, model): a tuple of strings and a float, which the cyclic garbage
 # collector stops tracking, where a ServedRequest per entry would be walked by every full
-# collection (100,000 of them by default).
+# collection (up to `max_requests` of them; 10,000 as shipped).
 _Entry = tuple[float, str, str, str]
 
 

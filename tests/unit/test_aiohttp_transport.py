@@ -17,7 +17,7 @@ BODY = b'{"error": {"message": "slow down"}}'
 @pytest.mark.parametrize(
     ("raw_headers", "wire_body"), [(PLAIN, BODY), (GZIPPED, gzip.compress(BODY))]
 )
-async def test_awhole_response_reads_as_httpx_would_have_read_it(
+async def test_a_whole_response_reads_as_httpx_would_have_read_it(
     raw_headers: tuple[tuple[bytes, bytes], ...], wire_body: bytes
 ) -> None:
     ours = whole_response(429, raw_headers, wire_body)
