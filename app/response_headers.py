@@ -16,7 +16,7 @@ class CallReport(msgspec.Struct, frozen=True):
     attempts: int = 1
     fallback: bool = False
     degraded: str | None = None
-    cache: str = "bypass"  # no response cache yet (issue 5): nothing is looked up
+    cache: str = "bypass"  # "bypass", "miss", "hit" or "semantic-hit"
 
 
 def report_headers(report: CallReport) -> dict[str, str]:

@@ -101,6 +101,9 @@ class ChatService:
         self, body: bytes, request: ChatCompletionRequest, raw_fields: RawFields, ctx: CallContext
     ) -> Routed:
         """The plan and cache decision: remembered for a byte-identical cacheable repeat."""
+        if not self._may_cache(request):  # no decision to make, nothing worth remembering
+            plan, features = self._plan(request, ctx)
+            return Routed(plan, features, None)
         key = self._memo.key(body, ctx)
         if (routed := self._memo.get(key)) is not None:
             return routed
@@ -113,7 +116,8 @@ class ChatService:
         self, routed: Routed, plan: RoutePlan, raw_fields: RawFields, ctx: CallContext
     ) -> Routed:
         """Routed with the plan admission settled on; the cache key depends on route and tier."""
-        if (plan.route, plan.tier) == (routed.plan.route, routed.plan.tier):
+        unchanged = (plan.route, plan.tier) == (routed.plan.route, routed.plan.tier)
+        if unchanged or routed.decision is None:
             return Routed(plan, routed.features, routed.decision)
         return Routed(plan, routed.features, self._cache_decision(raw_fields, plan, ctx))
 
@@ -194,6 +198,14 @@ class ChatService:
     ) -> RoutePlan:
         return plan_route(
             "economy", features, self._catalog, self._policy, allow_fallback=ctx.allow_fallback
+        )
+
+    def _may_cache(self, request: ChatCompletionRequest) -> bool:
+        policy = self._cache_policy
+        return (
+            policy is not None
+            and self._answer_cache is not None
+            and policy.may_cache(temperature=request.temperature, n=request.n)
         )
 
     def _cache_decision(

@@ -194,6 +194,34 @@ def test_several_choices_are_never_cached() -> None:
     assert decide({**BODY, "n": 2}).bypass
 
 
+_ROUTE_RULES = st.dictionaries(
+    st.sampled_from(["economy", "faq", "premium"]),
+    st.builds(
+        RouteCacheRule,
+        enabled=st.booleans(),
+        max_temperature=st.none() | st.sampled_from([0.0, 0.3, 0.7, 2.0]),
+    ),
+)
+
+
+@given(
+    rules=_ROUTE_RULES,
+    enabled=st.booleans(),
+    temperature=st.none() | st.sampled_from([0.0, 0.3, 0.5, 0.7, 1.0, 2.0]),
+    n=st.none() | st.integers(min_value=1, max_value=3),
+)
+def test_may_cache_says_no_only_when_every_route_bypasses(
+    rules: dict[str, RouteCacheRule], enabled: bool, temperature: float | None, n: int | None
+) -> None:
+    policy = CacheKeyPolicy(enabled=enabled, routes=rules)
+    body: dict[str, Any] = {"model": "auto", "messages": QUESTION}
+    body |= {"temperature": temperature} if temperature is not None else {}
+    body |= {"n": n} if n is not None else {}
+    routes = ["economy", "faq", "premium", "unlisted"]
+    bypassed = [decide(body, policy=policy, route=route).bypass for route in routes]
+    assert policy.may_cache(temperature=temperature, n=n) == (not all(bypassed))
+
+
 def test_routes_can_opt_out_and_the_policy_can_be_off() -> None:
     policy = CacheKeyPolicy(routes={"premium": RouteCacheRule(enabled=False)})
     assert decide(BODY, policy=policy, route="premium").reason == "route-disabled"
