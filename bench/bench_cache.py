@@ -35,9 +35,7 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _serve(
-    cache_enabled: bool, *, latency_scale: str = "0"
-) -> tuple[subprocess.Popen[bytes], str]:
+def _serve(cache_enabled: bool, *, latency_scale: str = "0") -> tuple[subprocess.Popen[bytes], str]:
     port = _free_port()
     config = Path(tempfile.mkdtemp()) / "bench.yaml"
     config.write_text(f"cache: {{enabled: {str(cache_enabled).lower()}}}\n", encoding="utf-8")

@@ -20,11 +20,21 @@ import httpx
 from bench_cache import _serve
 
 TOPICS = [
-    "reset my password", "change my billing address", "export my invoices", "cancel my plan",
-    "add a team member", "enable two-factor authentication", "rotate an API key",
-    "download usage reports", "change the account owner", "delete a project",
-    "upgrade to the annual plan", "connect a Slack workspace", "set a spending limit",
-    "restore a deleted file", "change my email address",
+    "reset my password",
+    "change my billing address",
+    "export my invoices",
+    "cancel my plan",
+    "add a team member",
+    "enable two-factor authentication",
+    "rotate an API key",
+    "download usage reports",
+    "change the account owner",
+    "delete a project",
+    "upgrade to the annual plan",
+    "connect a Slack workspace",
+    "set a spending limit",
+    "restore a deleted file",
+    "change my email address",
 ]
 FORMS = ["How do I {t}?", "How can I {t}", "how do i {t}", "How do I {t}, please?"]
 
@@ -70,8 +80,11 @@ def main() -> None:
     try:
         with httpx.Client(base_url=url, timeout=30) as client:
             for prompt in prompts:
-                body = {"model": "auto", "temperature": 0,
-                        "messages": [{"role": "user", "content": prompt}]}
+                body = {
+                    "model": "auto",
+                    "temperature": 0,
+                    "messages": [{"role": "user", "content": prompt}],
+                }
                 start = time.perf_counter()
                 response = client.post("/v1/chat/completions", json=body)
                 latency[response.headers["x-tiergate-cache"]].append(time.perf_counter() - start)
@@ -84,11 +97,15 @@ def main() -> None:
     for state in ("hit", "semantic-hit", "miss", "bypass"):
         times = sorted(latency.get(state, []))
         if times:
-            print(f"  {state:<13} {results[state]:5d} ({results[state] / total:6.1%})  "
-                  f"median {statistics.median(times) * 1000:7.2f} ms")
+            print(
+                f"  {state:<13} {results[state]:5d} ({results[state] / total:6.1%})  "
+                f"median {statistics.median(times) * 1000:7.2f} ms"
+            )
     hits = results["hit"] + results["semantic-hit"]
-    print(f"hit rate: {hits / total:.1%} (exact {results['hit'] / total:.1%}, "
-          f"semantic {results['semantic-hit'] / total:.1%})")
+    print(
+        f"hit rate: {hits / total:.1%} (exact {results['hit'] / total:.1%}, "
+        f"semantic {results['semantic-hit'] / total:.1%})"
+    )
 
 
 if __name__ == "__main__":
