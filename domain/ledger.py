@@ -80,9 +80,9 @@ class SpendRecord:
 
     def dimensions(self) -> tuple[tuple[str, str], ...]:
         """The (dimension, value) pairs the record is summed under; `all` is the tenant total."""
-        return (
-            ("all", "*"),
-            ("feature", self.feature),
-            ("model", self.model),
-            ("route", self.route),
-        )
+        return ledger_dimensions(feature=self.feature, route=self.route, model=self.model)
+
+
+def ledger_dimensions(*, feature: str, route: str, model: str) -> tuple[tuple[str, str], ...]:
+    """The (dimension, value) pairs a call is summed under; `all` is the tenant total."""
+    return (("all", "*"), ("feature", feature), ("model", model), ("route", route))

@@ -153,3 +153,25 @@ async def test_redis_store_decides_like_the_memory_store(store: RedisSpendStore)
             if expected.reserved:
                 held.append(amount)
     assert await store.balances(lines) == await memory.balances(lines)
+
+
+async def test_redis_and_memory_ledgers_give_the_same_rows(store: RedisSpendStore) -> None:
+    """Differential check: the memory store sums calls into groups only when asked for rows."""
+    chance = random.Random(11)
+    memory = MemorySpendStore()
+    lines = budget_lines("search", "rerank", Budget(), Budget(), now=MARCH_14)
+    for _ in range(200):
+        spent = record(
+            chance.choice(["2025-03-14", "2025-03-15"]),
+            str(from_units(chance.randint(0, 10_000))),
+            tenant=chance.choice(["search", "billing"]),
+            feature=chance.choice(["rerank", "digest", "chat"]),
+            model=chance.choice(["m1", "m2"]),
+        )
+        await memory.settle(lines, 0, spent)
+        await store.settle(lines, 0, spent)
+    days = ["2025-03-14", "2025-03-15", "2025-03-16"]
+    for tenant in (None, "billing"):
+        expected = sorted(await store.rows(days, tenant), key=repr)
+        assert sorted(await memory.rows(days, tenant), key=repr) == expected
+        assert len(expected) == (2 if tenant else 4) * (1 + 3 + 2 + 1)  # days x groups
