@@ -108,7 +108,7 @@ def _serve(args: argparse.Namespace) -> int:
         host=host,
         port=port,
         loop="uvloop",
-        http="httptools",
+        http="app.http_protocol:HttpToolsProtocol",
         access_log=False,
         log_level=args.log_level,
         lifespan="on",

@@ -1,10 +1,10 @@
 """The floor of tiergate's own stack: its server and upstream adapter with no gateway features.
 
-uvicorn (uvloop, httptools, as `tiergate serve` runs it) serves a raw ASGI app that relays
-POST /v1/chat/completions through tiergate's `HttpxChatUpstream` over the aiohttp transport,
-re-framing streamed events the way the gateway does. No parsing, routing, pricing, cache,
-governance, metrics or tracing: what is left is the cost of the hops themselves, to set
-against the aiohttp pass-through. Runs in tiergate's venv:
+uvicorn (uvloop, httptools with tiergate's one-pass header check, as `tiergate serve` runs it)
+serves a raw ASGI app that relays POST /v1/chat/completions through tiergate's
+`HttpxChatUpstream` over the aiohttp transport, re-framing streamed events the way the gateway
+does. No parsing, routing, pricing, cache, governance, metrics or tracing: what is left is the
+cost of the hops themselves, to set against the aiohttp pass-through. Runs in tiergate's venv:
     python -m bench.perf.stack_floor --port 9300 --upstream http://127.0.0.1:9100/v1
 """
 
@@ -98,7 +98,7 @@ def main() -> None:
         host="127.0.0.1",
         port=args.port,
         loop="uvloop",
-        http="httptools",
+        http="app.http_protocol:HttpToolsProtocol",
         log_level="warning",
         access_log=False,
         lifespan="on",

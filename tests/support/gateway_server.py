@@ -63,6 +63,7 @@ def running_gateway(container: Container, *, freeze_heap: bool = False) -> Itera
         access_log=False,
         lifespan="on",
         loop="asyncio",
+        http="app.http_protocol:HttpToolsProtocol",  # the server `tiergate serve` runs
     )
     server = uvicorn.Server(config)
     thread = threading.Thread(
