@@ -53,7 +53,7 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
             return await self._open_session().request(
                 request.method,
                 str(request.url),
-                headers=request.headers.multi_items(),
+                headers=_str_headers(request.headers),
                 data=await _body_of(request),
                 timeout=timeout,
                 allow_redirects=False,
@@ -85,6 +85,12 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
                 cookie_jar=aiohttp.DummyCookieJar(),
             )
         return self._session
+
+
+def _str_headers(headers: httpx.Headers) -> list[tuple[str, str]]:
+    """`headers.multi_items()`, which reads the `encoding` property twice per header."""
+    encoding = headers.encoding
+    return [(name.decode(encoding), value.decode(encoding)) for name, value in headers.raw]
 
 
 async def _body_of(request: httpx.Request) -> bytes:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import TypeVar
 
 from domain.errors import UpstreamConnectionError, UpstreamError, UpstreamTimeout
@@ -123,7 +123,7 @@ class FailoverChatUpstream:
             try:
                 async with self._breakers.guard(route.name, call.model):
                     started = True
-                    result = await attempt(route.upstream, replace(call, timeout_s=deadline - now))
+                    result = await attempt(route.upstream, call.with_timeout(deadline - now))
             except UpstreamError as exc:
                 if not started:
                     continue  # the breaker refused at the last moment: not this route's fault

@@ -93,6 +93,8 @@ class _AttemptSpan:
         self._ended = False
 
     def traced(self, call: UpstreamCall) -> UpstreamCall:
+        if not self._span.get_span_context().is_valid:
+            return call  # no trace to continue: tracing is off and the caller sent none
         carrier: dict[str, str] = {}
         _propagator.inject(carrier, context=trace.set_span_in_context(self._span))
         return replace(call, headers=(*call.headers, *carrier.items())) if carrier else call

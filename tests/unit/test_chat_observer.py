@@ -9,11 +9,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
+from opentelemetry import trace
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace import TracerProvider as SdkTracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
-from opentelemetry.trace import SpanKind, StatusCode
+from opentelemetry.trace import NonRecordingSpan, SpanContext, SpanKind, StatusCode, TraceFlags
 from prometheus_client.parser import text_string_to_metric_families
 
 from app.call_context import CallContext
@@ -22,8 +23,10 @@ from app.services.chat import ChatService
 from app.services.executor import PlanExecutor
 from app.services.results import ChatReply, ChatStream
 from domain.errors import UpstreamHTTPError
+from domain.ports import UpstreamCall
 from domain.pricing import Usage, price
 from domain.retry_policy import RetryBudget, RetryPolicy
+from domain.route_plan import RoutePlan
 from infra.metrics import GatewayMetrics
 from tests.fakes import FakeUpstream, completion_body
 from tests.unit.routing_fixtures import bundled
@@ -207,3 +210,27 @@ async def test_without_an_observer_nothing_is_traced_and_no_trace_header_is_inve
     assert json.loads(reply.body)["model"] == MODEL
     assert upstream.calls[0].call.headers == ()
     assert completion_body(MODEL) == reply.body
+
+
+@pytest.mark.parametrize("caller_sampled", [True, False, None])
+def test_with_tracing_off_only_a_callers_trace_context_goes_upstream(
+    caller_sampled: bool | None,
+) -> None:
+    """The shipped default traces nothing, but a caller's traceparent still reaches the upstream
+    (its trace continues there); without one, no header is made up."""
+    catalog, _ = bundled()
+    metrics = GatewayMetrics(models=[MODEL], routes=["auto"], upstreams=["fake"])
+    observer = TelemetryChatObserver(metrics=metrics, tracer_provider=trace.NoOpTracerProvider())
+    model = next(m for m in catalog if m.id == MODEL)
+    plan = RoutePlan(route="auto", tier="economy", rule="auto", reason="r", candidates=())
+    call = UpstreamCall(model=MODEL, body=b"{}", timeout_s=1.0)
+    if caller_sampled is None:
+        watch = observer.attempt(model, plan, position=0, number=1)
+        assert watch.traced(call) == call
+        return
+    flags = TraceFlags(TraceFlags.SAMPLED if caller_sampled else TraceFlags.DEFAULT)
+    caller = SpanContext(trace_id=0xABC, span_id=0xDEF, is_remote=True, trace_flags=flags)
+    with trace.use_span(NonRecordingSpan(caller)):
+        watch = observer.attempt(model, plan, position=0, number=1)
+    sent = dict(watch.traced(call).headers)
+    assert sent["traceparent"] == f"00-{0xABC:032x}-{0xDEF:016x}-{int(flags):02x}"
