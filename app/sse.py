@@ -18,6 +18,11 @@ def event(payload: bytes) -> bytes:
     return b"data: " + payload + b"\n\n"
 
 
+def events(payloads: list[bytes]) -> bytes:
+    """The payloads as consecutive events, framed in one join."""
+    return b"data: " + b"\n\ndata: ".join(payloads) + b"\n\n" if payloads else b""
+
+
 def error_event(message: str, *, error_type: str, code: str) -> bytes:
     """An error the OpenAI SDKs raise: a data event whose JSON has an `error` key."""
     body = ErrorBody(error=ErrorDetail(message=message, type=error_type, param=None, code=code))

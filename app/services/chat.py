@@ -352,9 +352,11 @@ class ChatService:
             for payload, chunk in chunks:
                 if capture is not None:
                     capture.add(payload)
-                if event := self._outgoing(payload, chunk, request, log, model):
-                    out.append(event)
-            return b"".join(out)
+                if chunk.usage is None or chunk.choices:
+                    out.append(payload)
+                elif usage_payload := self._usage_payload(payload, chunk, request, log, model):
+                    out.append(usage_payload)
+            return sse.events(out)
 
         try:
             if out := relayed(opened.buffered):  # decoded and tallied by the executor
@@ -412,19 +414,18 @@ class ChatService:
             )
         return spend
 
-    def _outgoing(
-        self,
+    @staticmethod
+    def _usage_payload(
         payload: bytes,
         chunk: ChunkView,
         request: ChatCompletionRequest,
         log: AttemptLog,
         model: Model,
     ) -> bytes | None:
-        if chunk.usage is None or chunk.choices:
-            return sse.event(payload)
-        if not request.wants_usage_chunk:
+        """The final usage-only chunk, with its cost, if the caller asked for one."""
+        if not request.wants_usage_chunk or chunk.usage is None:
             return None
-        return sse.event(sse.with_cost(payload, log.cost_with(model, to_usage(chunk.usage))))
+        return sse.with_cost(payload, log.cost_with(model, to_usage(chunk.usage)))
 
 
 @dataclass(frozen=True, slots=True)

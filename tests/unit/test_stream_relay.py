@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import time
 
+from app import sse
 from app.call_context import CallContext
 from app.services.chat import ChatService
 from app.services.executor import PlanExecutor
@@ -66,3 +67,9 @@ async def test_events_read_one_by_one_are_written_one_by_one() -> None:
     writes = await relayed(FakeStream(payloads))
     # Tokens paced by the model leave as they come: batching never delays an event.
     assert [w.count(b"data: ") for w in writes] == [1, 1, 1, 1, 1]
+
+
+def test_payloads_framed_together_read_as_the_same_events_framed_one_by_one() -> None:
+    payloads = [b'{"a":1}', b"", b'{"b":"x\\ny"}']
+    assert sse.events(payloads) == b"".join(map(sse.event, payloads))
+    assert sse.events([]) == b""
