@@ -71,7 +71,7 @@ async def _exchange(
     *,
     method: str,
     keep_alive: bool,
-) -> tuple[list[bytes], str | None, bool]:
+) -> tuple[bytes, str | None, bool]:
     cycle, transport = _cycle(kind, method=method, keep_alive=keep_alive)
     error = None
     try:
@@ -79,7 +79,7 @@ async def _exchange(
             await cycle.send(message)
     except RuntimeError as exc:
         error = str(exc)
-    return transport.written, error, cycle.keep_alive
+    return b"".join(transport.written), error, cycle.keep_alive
 
 
 def _start(status: int, headers: list[tuple[bytes, bytes]]) -> dict[str, Any]:
@@ -140,12 +140,41 @@ async def test_the_one_pass_cycle_writes_and_refuses_what_uvicorn_does(
     assert await _exchange(OnePassCycle, messages, method=method, keep_alive=keep_alive) == expected
 
 
+@pytest.mark.parametrize(
+    ("case", "method", "writes"),
+    [
+        ("json", "POST", 1),
+        ("json", "HEAD", 1),
+        ("event stream", "POST", 3),
+        ("no content", "POST", 1),
+    ],
+)
+async def test_a_head_leaves_with_the_body_that_completes_its_response(
+    case: str, method: str, writes: int
+) -> None:
+    cycle, transport = _cycle(OnePassCycle, method=method, keep_alive=True)
+    for message in CASES[case]:
+        await cycle.send(message)
+    assert len([chunk for chunk in transport.written if chunk]) == writes
+    assert cycle.response_complete
+
+
+async def test_a_body_sent_in_parts_follows_its_head_the_usual_way() -> None:
+    messages = [_start(200, [(b"content-length", b"4")]), _body(b"ab", more=True), _body(b"cd")]
+    expected = await _exchange(RequestResponseCycle, messages, method="POST", keep_alive=True)
+    assert await _exchange(OnePassCycle, messages, method="POST", keep_alive=True) == expected
+    cycle, transport = _cycle(OnePassCycle, method="POST", keep_alive=True)
+    for message in messages:
+        await cycle.send(message)
+    assert transport.written[0].endswith(b"\r\n\r\n") and transport.written[1:] == [b"ab", b"cd"]
+
+
 async def test_bad_headers_are_refused_before_anything_is_written() -> None:
     for case in ("bad name", "bad value", "nul in value"):
         written, error, _ = await _exchange(
             OnePassCycle, CASES[case], method="POST", keep_alive=True
         )
-        assert written == []
+        assert written == b""
         assert error is not None and error.startswith("Invalid HTTP header")
 
 
@@ -159,7 +188,7 @@ async def _echo(scope: Any, receive: Any, send: Any) -> None:
     await send(_body(body))
 
 
-async def _serve(protocol_class: type[asyncio.Protocol], raw: bytes) -> list[bytes]:
+async def _serve(protocol_class: type[asyncio.Protocol], raw: bytes) -> bytes:
     config = uvicorn.Config(_echo, http=protocol_class, log_level="warning")
     config.load()
     server_state = ServerState()
@@ -173,7 +202,7 @@ async def _serve(protocol_class: type[asyncio.Protocol], raw: bytes) -> list[byt
     for _ in range(200):  # the request tasks run on this loop
         await asyncio.sleep(0)
     protocol.connection_lost(None)
-    return transport.written
+    return b"".join(transport.written)
 
 
 REQUESTS = {
