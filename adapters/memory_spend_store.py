@@ -86,6 +86,8 @@ class MemorySpendStore:
     def _settle_lines(
         self, lines: Sequence[BudgetLine], reserved_units: int, *, spent_units: int
     ) -> None:
+        if not (spent_units or reserved_units):
+            return  # a cache hit with nothing reserved: every balance stays as it is
         for line in lines:
             counters = self._counters(line.key)
             counters[0] += spent_units
