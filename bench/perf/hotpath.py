@@ -22,13 +22,14 @@ LAYERS: tuple[tuple[str, str], ...] = (
     ),
     ("logging", r"^(logging/|infra/logging_setup)"),
     ("domain rules (features, complexity, routing, pricing)", r"^domain/"),
+    # tiergate's uvicorn protocol is the server's response path, not an app service
+    ("uvicorn + httptools (server side HTTP)", r"^(uvicorn/|httptools/|app/http_protocol\.py)"),
     ("app services and controllers (chat, executor, DI bridge)", r"^app/"),
     (
         "adapters (failover, breakers, cache, spend, httpx adapter)",
         r"^(adapters/|pybreaker|aiocache/|dependency_injector)",
     ),
     ("Litestar (router, middleware, DI, signature parsing, responses)", r"^litestar/"),
-    ("uvicorn + httptools (server side HTTP)", r"^(uvicorn/|httptools/)"),
     ("httpx client stack (httpx, httpcore, h11, anyio)", r"^(httpx|httpcore|h11|anyio|sniffio)/"),
     ("msgspec", r"^msgspec/"),
     ("event loop, stdlib, generated dataclass code", r".*"),
