@@ -423,7 +423,7 @@ class ChatService:
         model: Model,
     ) -> bytes | None:
         """The final usage-only chunk, with its cost, if the caller asked for one."""
-        if not request.wants_usage_chunk or chunk.usage is None:
+        if not request.wants_usage_chunk:
             return None
         return sse.with_cost(payload, log.cost_with(model, to_usage(chunk.usage)))
 
