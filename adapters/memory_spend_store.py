@@ -6,6 +6,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import fields
 from operator import attrgetter
+from typing import TypeVar
 
 from domain.budgets import Balance, BudgetLine, fits_hard_limits
 from domain.governance_ports import ReserveOutcome
@@ -16,6 +17,7 @@ _Group = tuple[str, str, str]  # (tenant, dimension, value)
 _Combination = tuple[str, str, str, str]  # (tenant, feature, route, model)
 # A SpendTotals' counters in field order, the order `SpendTotals(*counters)` reads them back in.
 _counters_of = attrgetter(*(field.name for field in fields(SpendTotals)))
+K = TypeVar("K", _Group, _Combination)
 
 
 class MemorySpendStore:
@@ -53,12 +55,7 @@ class MemorySpendStore:
         self._settle_lines(lines, reserved_units, spent_units=totals.cost_units)
         day = self._ledger[record.day]
         combination = (record.tenant, record.feature, record.route, record.model)
-        added: tuple[int, ...] = _counters_of(totals)
-        if (kept := day.get(combination)) is None:
-            day[combination] = list(added)
-        else:
-            for index, amount in enumerate(added):
-                kept[index] += amount
+        _add_to(day, combination, _counters_of(totals))
 
     async def rows(self, days: Sequence[str], tenant: str | None) -> list[SpendRow]:
         return [
@@ -73,11 +70,7 @@ class MemorySpendStore:
             if tenant is not None and call_tenant != tenant:
                 continue
             for dimension, value in ledger_dimensions(feature=feature, route=route, model=model):
-                group = (call_tenant, dimension, value)
-                if (totals := groups.get(group)) is None:
-                    groups[group] = list(added)
-                else:
-                    groups[group] = [kept + more for kept, more in zip(totals, added, strict=True)]
+                _add_to(groups, (call_tenant, dimension, value), added)
         return groups
 
     async def ping(self) -> None:
@@ -101,3 +94,12 @@ class MemorySpendStore:
         if (counters := self._balances.get(key)) is None:
             counters = self._balances[key] = [0, 0]
         return counters
+
+
+def _add_to(counters: dict[K, list[int]], key: K, added: Sequence[int]) -> None:
+    """Add `added` to the counters under `key`, element by element (a copy of it if new)."""
+    if (kept := counters.get(key)) is None:
+        counters[key] = list(added)
+    else:
+        for index, amount in enumerate(added):
+            kept[index] += amount
