@@ -103,13 +103,13 @@ class CacheKeyPolicy:
     semantic_threshold: float = 0.92
     semantic_max_chars: int = 4000
     semantic_match_numbers: bool = True
-    # The highest temperature any route caches at: set by __post_init__ for `may_cache`.
-    _loosest_temperature: float = field(init=False, repr=False, compare=False)
+    # A rule with the highest temperature any route caches at: set by __post_init__.
+    _loosest_rule: RouteCacheRule = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         overrides = [rule.max_temperature for rule in self.routes.values() if rule.enabled]
         loosest = max([self.max_temperature, *(t for t in overrides if t is not None)])
-        object.__setattr__(self, "_loosest_temperature", loosest)
+        object.__setattr__(self, "_loosest_rule", RouteCacheRule(max_temperature=loosest))
         ttls = [self.default_ttl_s, *self.ttl_by_tier.values()]
         ttls += [rule.ttl_s for rule in self.routes.values() if rule.ttl_s is not None]
         if any(not 0 < ttl <= MAX_TTL_S for ttl in ttls):
@@ -127,11 +127,14 @@ class CacheKeyPolicy:
         """False when `decide` would bypass the cache on every route for these knobs, as it does
         for most traffic (OpenAI's default temperature): the caller can then skip the decision,
         and with it reading and hashing the body."""
-        if not self.enabled or (n is not None and n != 1):
+        if not self.enabled:
             return False
-        if temperature is None:
-            temperature = self.absent_temperature
-        return temperature <= self._loosest_temperature
+        knobs: dict[str, object] = {}  # as `_output_knobs` reads them: an absent one is left out
+        if n is not None:
+            knobs["n"] = n
+        if temperature is not None:
+            knobs["temperature"] = temperature
+        return self._refusal(knobs, self._loosest_rule) is None
 
     def rule_for(self, route: str) -> RouteCacheRule:
         return self.routes.get(route) or _DEFAULT_RULE
