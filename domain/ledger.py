@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import ROUND_HALF_EVEN, Decimal
+from decimal import Decimal
 
 from domain.pricing import Cost, Usage
 
 UNITS_PER_USD = 10**10
-_QUANTUM = Decimal(1).scaleb(-10)
 
 
 def to_units(amount: Decimal) -> int:
-    """USD to ledger units, rounded exactly as `format_usd` prints them (10 places, half-even)."""
-    return int(amount.quantize(_QUANTUM, rounding=ROUND_HALF_EVEN).scaleb(10))
+    """USD to ledger units, rounded exactly as `format_usd` prints them (10 places, half-even:
+    `round` of a Decimal to an integer rounds half to even)."""
+    return round(amount.scaleb(10))
 
 
 def from_units(units: int) -> Decimal:

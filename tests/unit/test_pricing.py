@@ -6,6 +6,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from domain.catalog import Model
+from domain.ledger import to_units
 from domain.pricing import Usage, cost_of, format_usd, price, worst_case_price
 
 FLASH = Model(
@@ -50,3 +51,9 @@ def test_price_is_additive_over_usage(a_in: int, a_out: int, b_in: int, b_out: i
     a, b = Usage(a_in, a_out), Usage(b_in, b_out)
     assert price(FLASH, a + b) == price(FLASH, a) + price(FLASH, b)
     assert price(FLASH, a) >= 0
+
+
+@given(st.decimals(min_value=-10, max_value=10, places=14, allow_nan=False))
+def test_ledger_units_round_as_the_headers_print(amount: Decimal) -> None:
+    # Half-way cases included: 14 places leave four digits past the ledger's tenth.
+    assert to_units(amount) == int(format_usd(amount).replace(".", ""))
