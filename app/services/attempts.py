@@ -9,6 +9,8 @@ from app.services.answer_cache import EmbeddingSpend
 from domain.catalog import Model
 from domain.pricing import Cost, Usage, cost_of, price
 
+_NO_USD = Decimal(0)
+
 
 @dataclass(frozen=True, slots=True)
 class Attempt:
@@ -59,11 +61,15 @@ class AttemptLog:
         return self._total_cost
 
     def _summed_cost(self) -> Cost:
-        spent = sum((attempt.cost.usd for attempt in self.attempts), self._embedding_usd())
-        answered = [attempt.usage for attempt in self.attempts if attempt.outcome == "ok"]
-        answer_usage = answered[-1] if answered else self.cached_usage
-        baseline = Cost().usd if answer_usage is None else price(self.baseline, answer_usage)
-        return Cost(usd=spent, baseline_usd=baseline)
+        spent = self._embedding_usd()
+        answer_usage = self.cached_usage  # unless an attempt answered: then the last one's
+        for attempt in self.attempts:
+            spent += attempt.cost.usd
+            if attempt.outcome == "ok":
+                answer_usage = attempt.usage
+        if answer_usage is None:
+            return Cost(usd=spent)
+        return Cost(usd=spent, baseline_usd=price(self.baseline, answer_usage))
 
     @property
     def total_usage(self) -> Usage:
@@ -89,4 +95,6 @@ class AttemptLog:
         return Cost(usd=spent, baseline_usd=price(self.baseline, usage))
 
     def _embedding_usd(self) -> Decimal:
-        return sum((spend.cost.usd for spend in self.embeddings), Decimal(0))
+        if not self.embeddings:  # the exact cache's requests: no embedding
+            return _NO_USD
+        return sum((spend.cost.usd for spend in self.embeddings), _NO_USD)
