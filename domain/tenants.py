@@ -6,6 +6,7 @@ import hashlib
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from domain.budgets import UNLIMITED, Budget
 from domain.errors import AuthenticationFailed
@@ -45,6 +46,7 @@ def hash_key(key: str) -> str:
     return hashlib.sha256(key.encode("utf-8")).hexdigest()
 
 
+@lru_cache(maxsize=4096)  # asked twice per call; callers send a handful of distinct tags
 def feature_tag(header: str | None) -> str:
     """The `x-tiergate-feature` tag as spend is attributed: safe characters, at most 64 of them."""
     tag = (header or "").strip()[:MAX_FEATURE_CHARS]

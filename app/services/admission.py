@@ -36,6 +36,7 @@ from domain.tenants import Tenant, feature_tag
 logger = logging.getLogger(__name__)
 _UNKNOWN = Balance()
 _ALLOWED = BudgetDecision(Verdict.ALLOW)
+_NOT_LIMITED = RateDecision(True)  # no limit to count against: nothing to report either
 _RESERVE_ATTEMPTS = 3  # a refused reservation re-decides on fresh balances, then gives up
 # Budget lines kept for this many (tenant, feature) pairs; feature tags come from a request
 # header, so the memo is bounded and simply starts over when full.
@@ -176,7 +177,7 @@ class AdmissionControl:
         self, tenant: Tenant, tokens: int, now: float
     ) -> tuple[RateDecision, int | None]:
         if not tenant.rate_limit.active:
-            return RateDecision(True), None
+            return _NOT_LIMITED, None
         unchecked = RateDecision(True)  # what a failing limiter answers: fail open
         rate = await self._guard.run(
             "rate limit",
