@@ -73,10 +73,9 @@ class AttemptLog:
 
     @property
     def total_usage(self) -> Usage:
-        total = Usage()
-        for attempt in self.attempts:
-            total = total + attempt.usage
-        return total
+        if len(self.attempts) == 1:  # most calls: nothing to add up
+            return self.attempts[0].usage
+        return sum((attempt.usage for attempt in self.attempts), Usage())
 
     @property
     def count(self) -> int:
