@@ -46,10 +46,15 @@ def hash_key(key: str) -> str:
     return hashlib.sha256(key.encode("utf-8")).hexdigest()
 
 
-@lru_cache(maxsize=4096)  # asked twice per call; callers send a handful of distinct tags
 def feature_tag(header: str | None) -> str:
     """The `x-tiergate-feature` tag as spend is attributed: safe characters, at most 64 of them."""
-    tag = (header or "").strip()[:MAX_FEATURE_CHARS]
+    return _safe_tag((header or "").strip()[:MAX_FEATURE_CHARS])
+
+
+# Asked twice per call, and callers send a handful of distinct tags. Keyed by the cut tag, not
+# the header: a memo of whole header values would let a caller fill memory with long ones.
+@lru_cache(maxsize=4096)
+def _safe_tag(tag: str) -> str:
     return _FEATURE_UNSAFE.sub("_", tag) or UNTAGGED
 
 
