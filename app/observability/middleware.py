@@ -107,7 +107,9 @@ async def measured(
             attr.URL_PATH: scope["path"],
         },
     )  # fmt: skip
-    span_token = context.attach(trace.set_span_in_context(span))
+    # An invalid span (tracing off, no caller trace) is what the context holds anyway.
+    traced = span.get_span_context().is_valid
+    span_token = context.attach(trace.set_span_in_context(span)) if traced else None
     record, record_token = open_record()
     response = _Response(send)
     metrics = telemetry.metrics
@@ -118,7 +120,8 @@ async def measured(
         ended = perf_counter()
         metrics.in_flight.dec()
         close_record(record_token)
-        context.detach(span_token)
+        if span_token is not None:
+            context.detach(span_token)
         first_chunk_at = response.first_chunk_at
         metrics.request_finished(
             endpoint=endpoint,
