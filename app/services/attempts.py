@@ -7,9 +7,7 @@ from decimal import Decimal
 
 from app.services.answer_cache import EmbeddingSpend
 from domain.catalog import Model
-from domain.pricing import Cost, Usage, cost_of, price
-
-_NO_USD = Decimal(0)
+from domain.pricing import NO_COST, Cost, Usage, cost_of, price
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,5 +93,5 @@ class AttemptLog:
 
     def _embedding_usd(self) -> Decimal:
         if not self.embeddings:  # the exact cache's requests: no embedding
-            return _NO_USD
-        return sum((spend.cost.usd for spend in self.embeddings), _NO_USD)
+            return NO_COST.usd
+        return sum((spend.cost.usd for spend in self.embeddings), NO_COST.usd)
