@@ -32,7 +32,7 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
         return httpx.Response(
             status_code=response.status,
             headers=response.raw_headers,
-            stream=_ResponseStream(response),
+            stream=AiohttpResponseStream(response),
             extensions=_HTTP_1_1,
         )
 
@@ -120,18 +120,41 @@ def whole_response(
     return response
 
 
-class _ResponseStream(httpx.AsyncByteStream):
+class AiohttpResponseStream(httpx.AsyncByteStream):
     def __init__(self, response: aiohttp.ClientResponse) -> None:
         self._response = response
 
-    async def __aiter__(self) -> AsyncIterator[bytes]:
-        with _as_httpx_errors(stage="read"):
-            async for chunk in self._response.content.iter_any():
-                yield chunk
+    def __aiter__(self) -> AsyncIterator[bytes]:
+        return _BodyReads(self._response.content)
+
+    def read_to_end(self) -> bool:
+        """Whether every byte of the body has been read (aiohttp has then put the connection
+        back in its pool already): a reader may stop here without draining anything."""
+        return self._response.content.at_eof()
 
     async def aclose(self) -> None:
         # Back to the pool when the body was read to its end, otherwise the connection closes.
         self._response.release()
+
+
+class _BodyReads:
+    """The body as it arrives, one chunk per network read, with aiohttp's errors as httpx's.
+    Not an async generator, so that a reader may stop early without leaving one to finalize."""
+
+    __slots__ = ("_content",)
+
+    def __init__(self, content: aiohttp.StreamReader) -> None:
+        self._content = content
+
+    def __aiter__(self) -> _BodyReads:
+        return self
+
+    async def __anext__(self) -> bytes:
+        with _as_httpx_errors(stage="read"):
+            chunk = await self._content.readany()
+        if not chunk:
+            raise StopAsyncIteration
+        return chunk
 
 
 def _environment_proxy(url: httpx.URL) -> str | None:

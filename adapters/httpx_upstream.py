@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterable, AsyncIterator
 from dataclasses import dataclass
 from typing import Any, Literal
 
 import httpx
 
-from adapters.aiohttp_transport import AiohttpTransport
-from adapters.sse_parser import DONE, sse_batches
+from adapters.aiohttp_transport import AiohttpResponseStream, AiohttpTransport
+from adapters.sse_parser import DONE, SseBatches
 from adapters.upstream_errors import http_error, translated_errors
 from domain.errors import UpstreamConnectionError
 from domain.ports import UpstreamCall, UpstreamReply
@@ -162,17 +162,23 @@ class HttpxChatUpstream:
 class HttpxUpstreamStream:
     def __init__(self, response: httpx.Response, *, upstream: str) -> None:
         self.upstream = upstream
+        self.ended = False
         self._response = response
-        # Without a content-encoding there is nothing to decode: the raw bytes skip a layer.
+        # Without a content-encoding there is nothing to decode: the aiohttp transport's reads
+        # skip httpx's layers, and say when the body has been read to its end.
         encoded = "content-encoding" in response.headers
-        self._batches = sse_batches(response.aiter_bytes() if encoded else response.aiter_raw())
-        self._saw_done = False
+        stream = response.stream
+        self._raw = stream if isinstance(stream, AiohttpResponseStream) and not encoded else None
+        reads: AsyncIterable[bytes] = self._raw or (
+            response.aiter_bytes() if encoded else response.aiter_raw()
+        )
+        self._batches = SseBatches(reads)
 
     async def events(self) -> AsyncIterator[list[bytes]]:
         with translated_errors(self.upstream):
             async for batch in self._batches:
                 if DONE in batch:
-                    self._saw_done = True
+                    self.ended = True
                     if before := batch[: batch.index(DONE)]:
                         yield before
                     return
@@ -182,13 +188,13 @@ class HttpxUpstreamStream:
         )
 
     async def aclose(self) -> None:
-        if self._saw_done:
+        if self.ended and not (self._raw is not None and self._raw.read_to_end()):
             await self._drain()
         await self._response.aclose()
 
     async def _drain(self) -> None:
-        """Read what follows [DONE] (the chunked terminator, usually already buffered) so the
-        connection goes back to the pool instead of being dropped; give up after a moment."""
+        """Read what follows [DONE] (the chunked terminator, when a later read brings it) so
+        the connection goes back to the pool instead of being dropped; give up after a moment."""
         try:
             async with asyncio.timeout(_DRAIN_S):
                 async for _ in self._batches:

@@ -66,10 +66,12 @@ class Upstream:
             assert request.transport is not None
             request.transport.close()
             return response
+        events = b"".join(b"data: " + CHUNK + b"\n\n" for _ in range(3)) + b"data: [DONE]\n\n"
         if mode == "gzipped-stream":
-            events = b"".join(b"data: " + CHUNK + b"\n\n" for _ in range(3)) + b"data: [DONE]\n\n"
             headers = {"content-type": "text/event-stream", "content-encoding": "gzip"}
             return web.Response(body=gzip.compress(events), headers=headers)
+        if mode == "whole-stream":  # every byte in one write, with a content-length
+            return web.Response(body=events, headers={"content-type": "text/event-stream"})
         if not body.get("stream"):
             answer = web.Response(body=ANSWER, content_type="application/json")
             answer.set_cookie("session", "tenant-a")
@@ -79,6 +81,8 @@ class Upstream:
         for _ in range(3):
             await response.write(b"data: " + CHUNK + b"\n\n")
         await response.write(b"data: [DONE]\n\n")
+        if mode == "late-end":  # the chunked body's terminator comes in a later read
+            await asyncio.sleep(0.01)
         await response.write_eof()
         return response
 
@@ -161,10 +165,13 @@ async def test_an_upstream_cookie_never_rides_along(
 
 
 @pytest.mark.parametrize("transport", TRANSPORTS)
-async def test_streams_hand_their_connection_back(upstream: Upstream, transport: Transport) -> None:
+@pytest.mark.parametrize("mode", [None, "late-end", "whole-stream"])
+async def test_streams_hand_their_connection_back(
+    upstream: Upstream, transport: Transport, mode: str | None
+) -> None:
     client = adapter(upstream.base_url, transport)
     for _ in range(4):
-        stream = await client.open_stream(call(stream=True))
+        stream = await client.open_stream(call(stream=True, mode=mode))
         assert [data async for batch in stream.events() for data in batch] == [CHUNK] * 3
         await stream.aclose()
     assert len(upstream.client_ports) == 1  # drained after [DONE], so one connection served all

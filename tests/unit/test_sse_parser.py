@@ -1,4 +1,4 @@
-"""sse_batches: events are the same however the network splits the bytes."""
+"""SseBatches: events are the same however the network splits the bytes."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from adapters.sse_parser import sse_batches
+from adapters.sse_parser import SseBatches
 
 STREAM = (
     b": a comment line\n"
@@ -28,7 +28,7 @@ async def _reads(*pieces: bytes) -> AsyncIterator[bytes]:
 
 def _batches(*pieces: bytes) -> list[list[bytes]]:
     async def collect() -> list[list[bytes]]:
-        return [batch async for batch in sse_batches(_reads(*pieces))]
+        return [batch async for batch in SseBatches(_reads(*pieces))]
 
     return asyncio.run(collect())
 
