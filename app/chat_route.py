@@ -133,7 +133,7 @@ async def _send_stream(
     try:
         async for event in events:
             # [DONE] is a stream's last event: it ends the body in the same write.
-            ended = event == sse.DONE
+            ended = event.endswith(sse.DONE)
             await send(_body(event, more=not ended))
     except asyncio.CancelledError:
         if not _hung_up(watcher) or relaying.uncancel() > 0:

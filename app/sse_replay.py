@@ -30,7 +30,12 @@ class _Completion(msgspec.Struct):
 _decoder = msgspec.json.Decoder(_Completion)
 
 
-def replay_as_sse(body: bytes, *, include_usage: bool, cost: Cost) -> Iterator[bytes]:
+def replay_as_sse(body: bytes, *, include_usage: bool, cost: Cost) -> bytes:
+    """The whole stream, [DONE] included, framed: it leaves in one write."""
+    return b"".join(_replayed_events(body, include_usage=include_usage, cost=cost))
+
+
+def _replayed_events(body: bytes, *, include_usage: bool, cost: Cost) -> Iterator[bytes]:
     completion = _decoder.decode(body)
     head = {
         "id": completion.id,

@@ -33,9 +33,11 @@ class UpstreamReply:
 class UpstreamStream(Protocol):
     """An open SSE stream. `events` yields the `data:` payloads until `[DONE]` (excluded), in
     batches of those that arrived together (never empty), so that a relay can pass them on in
-    one write."""
+    one write. `ended` turns true when `[DONE]` is read, before the batch it came with is
+    yielded: that batch is the last, and a relay can send it with its own end."""
 
     upstream: str
+    ended: bool
 
     def events(self) -> AsyncIterator[list[bytes]]: ...
 

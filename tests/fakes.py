@@ -25,7 +25,8 @@ class RecordedCall:
 
 class FakeStream:
     """An `UpstreamStream` over fixed `data:` payloads, optionally failing after them. They
-    arrive one by one, or with `together` all in one batch (as from one network read)."""
+    arrive one by one, or with `together` all in one batch (as from one network read); `[DONE]`
+    comes in the same read as the last, or with `done_apart` in a read of its own."""
 
     def __init__(
         self,
@@ -34,20 +35,26 @@ class FakeStream:
         upstream: str = "fake",
         fail_with: BaseException | None = None,
         together: bool = False,
+        done_apart: bool = False,
     ) -> None:
         self.upstream = upstream
         self.payloads = list(events)
         self.fail_with = fail_with
         self.together = together
+        self.done_apart = done_apart
         self.closed = False
+        self.ended = False
 
     async def events(self) -> AsyncIterator[list[bytes]]:
         batches = [self.payloads] if self.together else [[p] for p in self.payloads]
-        for batch in batches:
+        for number, batch in enumerate(batches, start=1):
             await asyncio.sleep(0)
+            last = number == len(batches)
+            self.ended = last and self.fail_with is None and not self.done_apart
             yield batch
         if self.fail_with is not None:
             raise self.fail_with
+        self.ended = True
 
     async def aclose(self) -> None:
         self.closed = True

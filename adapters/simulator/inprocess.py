@@ -17,12 +17,14 @@ class SimulatedStream:
 
     def __init__(self, reply: StreamReply, *, upstream: str, timeout_s: float) -> None:
         self.upstream = upstream
+        self.ended = False
         self._reply = reply
         self._timeout_s = timeout_s
         self._closed = False
 
     async def events(self) -> AsyncIterator[list[bytes]]:
         reply = self._reply
+        last = len(reply.chunks) - 1
         for index, chunk in enumerate(reply.chunks):
             if self._closed:
                 return
@@ -32,6 +34,7 @@ class SimulatedStream:
                 raise UpstreamConnectionError(
                     "simulated upstream closed the stream mid-way", upstream=self.upstream
                 )
+            self.ended = index == last
             yield [chunk]  # paced one by one, as tokens arrive from a real model
 
     async def aclose(self) -> None:

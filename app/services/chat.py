@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncGenerator, Callable, Iterable
+from collections.abc import AsyncGenerator, Callable
 from dataclasses import dataclass
 
 from msgspec import Raw
@@ -273,7 +273,7 @@ class ChatService:
     def _replay(
         body: bytes, request: ChatCompletionRequest, cost: Cost
     ) -> AsyncGenerator[bytes, None]:
-        return _iterate(replay_as_sse(body, include_usage=request.wants_usage_chunk, cost=cost))
+        return _once(replay_as_sse(body, include_usage=request.wants_usage_chunk, cost=cost))
 
     def _plan(
         self, request: ChatCompletionRequest, ctx: CallContext
@@ -359,17 +359,28 @@ class ChatService:
             return sse.events(out)
 
         try:
-            if out := relayed(opened.buffered):  # decoded and tallied by the executor
-                yield out
-            async for batch in opened.events:
-                if out := relayed(tally.read(batch)):
+            # Events leave as they arrive, but the last ones (read with [DONE]) wait to leave
+            # with the stream's end, in one write.
+            last = relayed(opened.buffered)  # decoded and tallied by the executor
+            if not opened.stream.ended:
+                if last:
+                    yield last
+                last = b""
+            async for batch in opened.events:  # once [DONE] is read, this ends at once
+                out = relayed(tally.read(batch))
+                if opened.stream.ended:
+                    last = out
+                elif out:
                     yield out
             # Only a stream that completed is stored (before [DONE], so the client's next
             # identical request can already hit) or scored.
             completed = capture.completion_body() if capture is not None else None
             if completed is not None:
+                if last:  # storing can take a while (an embedding, a Redis write): not the answer
+                    yield last
+                    last = b""
                 log.add_embedding(await self._keep(keep, completed, model))
-            yield sse.DONE
+            yield last + sse.DONE
         except UpstreamError as exc:
             outcome = exc.code
             failure = exc
@@ -454,6 +465,5 @@ class _Storing:
     plan: RoutePlan
 
 
-async def _iterate(chunks: Iterable[bytes]) -> AsyncGenerator[bytes, None]:
-    for chunk in chunks:
-        yield chunk
+async def _once(events: bytes) -> AsyncGenerator[bytes, None]:
+    yield events

@@ -53,7 +53,7 @@ async def relayed(stream: FakeStream) -> list[bytes]:
 
 async def test_events_read_together_are_written_together() -> None:
     payloads = stream_payloads(MODEL, "hello") + stream_payloads(MODEL, "again")[:1]
-    writes = await relayed(FakeStream(payloads, together=True))
+    writes = await relayed(FakeStream(payloads, together=True, done_apart=True))
     assert writes[-1] == b"data: [DONE]\n\n"
     (batch,) = writes[:-1]  # one write for the four events, not four
     events = batch.split(b"\n\n")[:-1]
@@ -62,11 +62,21 @@ async def test_events_read_together_are_written_together() -> None:
     assert usage["cost"] > 0  # the usage chunk still carries the cost
 
 
+async def test_the_events_read_with_done_leave_with_it_in_one_write() -> None:
+    payloads = stream_payloads(MODEL, "hello")
+    writes = await relayed(FakeStream(payloads, together=True))
+    (write,) = writes
+    assert write.endswith(b"\n\ndata: [DONE]\n\n")
+    assert write.count(b"data: ") == len(payloads) + 1
+
+
 async def test_events_read_one_by_one_are_written_one_by_one() -> None:
     payloads = [*stream_payloads(MODEL, "hello")[:1], *stream_payloads(MODEL, "again")]
     writes = await relayed(FakeStream(payloads))
-    # Tokens paced by the model leave as they come: batching never delays an event.
-    assert [w.count(b"data: ") for w in writes] == [1, 1, 1, 1, 1]
+    # Tokens paced by the model leave as they come: batching never delays an event. The last
+    # read came with [DONE] and leaves with it.
+    assert [w.count(b"data: ") for w in writes] == [1, 1, 1, 2]
+    assert writes[-1].endswith(b"data: [DONE]\n\n")
 
 
 def test_payloads_framed_together_read_as_the_same_events_framed_one_by_one() -> None:
