@@ -6,9 +6,12 @@ instructions. Both regexes match single bytes, so translating all the names join
 values joined) through a table of the bytes they match refuses exactly what uvicorn refuses, for
 a fraction of the work: a served miss -1.3% instructions, a stream -0.6% (docs/benchmarks.md).
 
-uvicorn also writes the head and the body in two socket writes; a head with a Content-Length
-is held here and leaves with the body in one vectored write (a loopback write costs the kernel
-~5 us, about 1% of a served request). Streams and bodies sent in parts go out as before.
+uvicorn also writes the head and the body in two socket writes. Here the head is held and leaves
+with the first body message in one vectored write (a loopback write costs the kernel ~5 us, about
+1% of a served request): the whole body when it has a Content-Length, the first part of a chunked
+one (as Go's net/http holds a head until the first write). The chat route sends a stream's first
+events right after its head, and a stream that came in one read (a cache hit, a short answer)
+leaves in a single write. A body sent in parts otherwise goes out as before.
 
 The rest is uvicorn's own code (pinned 0.54): `_start` is its response-head branch of `send`,
 `_complete` its end of a response, `on_headers_complete` its own but for the cycle's class.
@@ -43,7 +46,7 @@ _VALUE_BYTES = _marking(HEADER_VALUE_RE)
 class OnePassCycle(httptools_impl.RequestResponseCycle):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        # The head of a response with a Content-Length, waiting to leave with its body.
+        # The head of a response with a body, waiting to leave with its first body message.
         self._held_head: bytes | None = None
 
     async def send(self, message: ASGISendEvent) -> None:
@@ -63,22 +66,29 @@ class OnePassCycle(httptools_impl.RequestResponseCycle):
             self._start(message)
 
     async def _send_with_head(self, head: bytes, message: ASGISendEvent) -> None:
-        """The held head goes out in the same write as a body that completes the response
-        (uvloop's writelines is one vectored write), else just before uvicorn sends it."""
+        """The held head goes out in the same write as the first part of a chunked body, or as
+        a whole body (uvloop's writelines is one vectored write), else just before uvicorn
+        sends the message."""
         if self.disconnected:
             return
         body = message.get("body", b"") if message["type"] == "http.response.body" else None
-        if (
-            body is not None
-            and not message.get("more_body", False)
-            and len(body) == self.expected_content_length
-            and not self.flow.write_paused
-        ):
-            self.transport.writelines([head, body])
-            self._complete()
+        if body is None or self.flow.write_paused:
+            self.transport.write(head)
+            await super().send(message)
             return
-        self.transport.write(head)
-        await super().send(message)
+        more = message.get("more_body", False)
+        if self.chunked_encoding:
+            # uvicorn's chunk framing
+            part = [b"%x\r\n" % len(body), body, b"\r\n"] if body else []
+            self.transport.writelines([head, *part, *([] if more else [b"0\r\n\r\n"])])
+        elif not more and len(body) == self.expected_content_length:
+            self.transport.writelines([head, body])
+        else:
+            self.transport.write(head)
+            await super().send(message)
+            return
+        if not more:
+            self._complete()
 
     def _complete(self) -> None:
         # uvicorn's end of a response
@@ -125,7 +135,7 @@ class OnePassCycle(httptools_impl.RequestResponseCycle):
             content.append(b"transfer-encoding: chunked\r\n")
         content.append(b"\r\n")
         head = b"".join(content)
-        if self.chunked_encoding is False and self.expected_content_length and not head_only:
+        if not head_only and (self.chunked_encoding or self.expected_content_length):
             self._held_head = head
         else:
             self.transport.write(head)

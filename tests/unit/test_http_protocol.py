@@ -110,6 +110,16 @@ CASES = {
         _body(b"data: 1\n\n", more=True),
         _body(b"data: [DONE]\n\n"),
     ],
+    "event stream in one part": [
+        _start(200, [(b"content-type", b"text/event-stream")]),
+        _body(b"data: 1\n\ndata: [DONE]\n\n"),
+    ],
+    "event stream opening with an empty part": [
+        _start(200, [(b"content-type", b"text/event-stream")]),
+        _body(b"", more=True),
+        _body(b"data: 1\n\n", more=True),
+        _body(b""),
+    ],
     "declared chunked": [
         _start(200, [(b"transfer-encoding", b"Chunked")]),
         _body(b"x"),
@@ -145,11 +155,14 @@ async def test_the_one_pass_cycle_writes_and_refuses_what_uvicorn_does(
     [
         ("json", "POST", 1),
         ("json", "HEAD", 1),
-        ("event stream", "POST", 3),
+        ("event stream", "POST", 2),
+        ("event stream", "HEAD", 1),
+        ("event stream in one part", "POST", 1),
+        ("event stream opening with an empty part", "POST", 3),
         ("no content", "POST", 1),
     ],
 )
-async def test_a_head_leaves_with_the_body_that_completes_its_response(
+async def test_a_head_leaves_with_the_first_body_message(
     case: str, method: str, writes: int
 ) -> None:
     cycle, transport = _cycle(OnePassCycle, method=method, keep_alive=True)
