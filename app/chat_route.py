@@ -124,26 +124,31 @@ async def _send_stream(
     that went away cancels the relay, which closes the upstream stream and settles the call.
 
     The relay runs in this task and a watcher cancels it on a hang-up: one task per stream
-    instead of a relay task, a watcher task and a wait on both."""
+    instead of a relay task, a watcher task and a wait on both. A stream's first event is
+    ready at once (`ChatStream`), so the watcher starts after it, and not at all when the first
+    write ends the stream (a replayed answer, a stream that came in one read)."""
     await send(_start(200, [*headers, _EVENT_STREAM]))
     relaying = asyncio.current_task()
     assert relaying is not None
-    watcher = asyncio.ensure_future(_cancel_on_hang_up(receive, relaying))
+    watcher: asyncio.Future[None] | None = None
     ended = False
     try:
         async for event in events:
             # [DONE] is a stream's last event: it ends the body in the same write.
             ended = event.endswith(sse.DONE)
             await send(_body(event, more=not ended))
+            if watcher is None and not ended:
+                watcher = asyncio.ensure_future(_cancel_on_hang_up(receive, relaying))
     except asyncio.CancelledError:
-        if not _hung_up(watcher) or relaying.uncancel() > 0:
+        if watcher is None or not _hung_up(watcher) or relaying.uncancel() > 0:
             raise  # cancelled from outside (a shutdown), not by the watcher
         return
     except Exception as failure:
         # The status line has gone out: all that is left is to log the failure and end the body.
         logger.error("chat stream failed: %s", type(failure).__name__, exc_info=failure)
     finally:
-        watcher.cancel()
+        if watcher is not None:
+            watcher.cancel()
         await events.aclose()
     if not ended:
         await send(_body(b""))

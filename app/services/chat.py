@@ -363,8 +363,7 @@ class ChatService:
             # with the stream's end, in one write.
             last = relayed(opened.buffered)  # decoded and tallied by the executor
             if not opened.stream.ended:
-                if last:
-                    yield last
+                yield last  # even if empty: a ChatStream's first write is ready at once
                 last = b""
             async for batch in opened.events:  # once [DONE] is read, this ends at once
                 out = relayed(tally.read(batch))

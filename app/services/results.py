@@ -16,7 +16,8 @@ class ChatReply:
 
 @dataclass(frozen=True, slots=True)
 class ChatStream:
-    """An SSE stream already opened upstream; `events` yields framed `data:` events."""
+    """An SSE stream already opened upstream; `events` yields framed `data:` events, the first
+    of them at once (the controller watches for a hang-up only after it)."""
 
     events: AsyncGenerator[bytes, None]
     headers: dict[str, str]

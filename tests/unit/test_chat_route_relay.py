@@ -17,12 +17,14 @@ class _Client:
 
     def __init__(self) -> None:
         self.sent: list[dict[str, Any]] = []
+        self.receives = 0
         self._left = asyncio.Event()
 
     def hang_up(self) -> None:
         self._left.set()
 
     async def receive(self) -> dict[str, Any]:
+        self.receives += 1
         await self._left.wait()
         return {"type": "http.disconnect"}
 
@@ -76,6 +78,17 @@ async def test_done_ends_the_body_in_the_same_write() -> None:
         (b"data: {}\n\n", True),
         (sse.DONE, False),  # no empty message after it: one write fewer per stream
     ]
+
+
+async def test_a_stream_whose_first_write_ends_it_needs_no_hang_up_watcher() -> None:
+    client = _Client()
+
+    async def events() -> AsyncGenerator[bytes, None]:
+        yield b"data: {}\n\n" + sse.DONE  # a replayed answer, or a stream read in one go
+
+    await _send_stream(events(), [], client.receive, client.send)  # type: ignore[arg-type]
+    assert client.bodies() == [b"data: {}\n\n" + sse.DONE]
+    assert client.receives == 0  # nothing waited for a hang-up: there was nothing to wait for
 
 
 async def test_a_hang_up_stops_the_relay_and_closes_the_events() -> None:
