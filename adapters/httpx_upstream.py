@@ -169,9 +169,11 @@ class HttpxUpstreamStream:
         encoded = "content-encoding" in response.headers
         stream = response.stream
         self._raw = stream if isinstance(stream, AiohttpResponseStream) and not encoded else None
-        reads: AsyncIterable[bytes] = self._raw or (
-            response.aiter_bytes() if encoded else response.aiter_raw()
-        )
+        reads: AsyncIterable[bytes]
+        if self._raw is not None:
+            reads = self._raw
+        else:
+            reads = response.aiter_bytes() if encoded else response.aiter_raw()
         self._batches = SseBatches(reads)
 
     async def events(self) -> AsyncIterator[list[bytes]]:
