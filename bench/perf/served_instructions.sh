@@ -4,10 +4,13 @@
 # collection switched on only around 20 s of requests. Steady to ~0.5% between runs, where
 # requests/s on this shared VM move by 30%: use it to compare servers and commits.
 #
-#   bench/perf/served_instructions.sh tiergate|floor|passthrough json|sse
+#   bench/perf/served_instructions.sh tiergate|hit|floor|passthrough json|sse
 #
 # The request bodies are the benchmark's (bench/perf/matrix.py): `model: auto` for tiergate, the
-# simulator's model for the relays.
+# same with `temperature: 0` for `hit` (tiergate again: the warm-up stores the answer, and every
+# counted request is an exact cache hit), the simulator's model for the relays. Every server runs
+# the code of the directory the script runs in (`python -m`, not an installed entry point), so a
+# git worktree of another commit measures that commit.
 # Needs valgrind and wrk; run from the repository root after `make .venv/.synced` (the
 # pass-through needs the benchmark's tools venv, which `make bench` creates). Ports 18000-18001.
 set -euo pipefail
@@ -15,7 +18,11 @@ target=$1
 mode=$2
 scratch=$(mktemp -d)
 trap 'kill "${sim:-}" "${server:-}" 2>/dev/null || true; rm -rf "$scratch"' EXIT
-kind=$([[ $target == tiergate ]] && echo gateway || echo upstream)
+case $target in
+  tiergate) kind=gateway ;;
+  hit) kind=cache_hit ;;
+  *) kind=upstream ;;
+esac
 body=$(.venv/bin/python -c "
 from pathlib import Path
 from bench.perf.matrix import write_bodies
@@ -26,8 +33,8 @@ taskset -c 1 .venv/bin/tiergate sim --latency-scale 0 --stream-chunks 20 --port 
 sim=$!
 upstream=http://127.0.0.1:18001/v1
 case $target in
-  tiergate)
-    command=(.venv/bin/python .venv/bin/tiergate serve --port 18000)
+  tiergate|hit)
+    command=(.venv/bin/python -m app.cli serve --port 18000)
     export TIERGATE_UPSTREAM_BASE_URL=$upstream TIERGATE_UPSTREAM_API_KEY=bench
     export TIERGATE_UPSTREAM_MODE=http ;;
   floor)
@@ -35,7 +42,7 @@ case $target in
   passthrough)
     tools=$(.venv/bin/python -c "from bench.perf.tools import tools_venv; print(tools_venv())")
     command=("$tools/bin/python" bench/perf/passthrough.py --port 18000 --upstream "$upstream") ;;
-  *) echo "target: tiergate, floor or passthrough" >&2; exit 2 ;;
+  *) echo "target: tiergate, hit, floor or passthrough" >&2; exit 2 ;;
 esac
 taskset -c 0 valgrind --tool=callgrind --instr-atstart=no \
   --callgrind-out-file="$scratch/callgrind.out" "${command[@]}" >"$scratch/log" 2>&1 &
